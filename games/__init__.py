@@ -1,0 +1,6 @@
+"""Games as pure JAX functions, with a registry: `games.make(name, **kwargs)`."""
+
+from games.api import Game
+from games.registry import available_games, make, register
+
+__all__ = ["Game", "available_games", "make", "register"]

@@ -80,6 +80,9 @@ class Game(abc.ABC):
 
   #: `pyspiel.load_game` string of the equivalent OpenSpiel game, or None.
   spiel_game_string: str | None = None
+  #: Small enough that OpenSpiel can enumerate every information state
+  #: (exact exploitability, tabular policies).
+  tabulable: bool = False
 
   def spiel_observation(self, spiel_state: Any, player: int) -> np.ndarray:
     """`observe` computed from an OpenSpiel state of `spiel_game_string`.

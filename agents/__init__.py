@@ -1,0 +1,1 @@
+"""Agents: the shared learner (`agents.core`) and one package per algorithm."""

@@ -1,0 +1,115 @@
+"""R-NaD hyperparameters (Perolat et al. 2022, arXiv:2206.15378).
+
+Defaults follow the values published with DeepNash's R-NaD reference; the
+experiment configs in `configs/` tune them per game.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+
+@dataclasses.dataclass(frozen=True)
+class AdamConfig:
+  b1: float = 0.0
+  b2: float = 0.999
+  eps: float = 1e-8
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkConfig:
+  """Policy/value network: an MLP torso with a policy and a value head."""
+
+  hidden_sizes: tuple[int, ...] = (256, 256)
+
+  def __post_init__(self):
+    if not self.hidden_sizes or any(h <= 0 for h in self.hidden_sizes):
+      raise ValueError(
+          f"hidden_sizes must be non-empty positive ints, got {self.hidden_sizes}")
+
+
+@dataclasses.dataclass(frozen=True)
+class NeuRDConfig:
+  """NeuRD policy loss: logits are pushed only within [-beta, beta]."""
+
+  beta: float = 2.0
+  clip: float = 10_000.0
+
+  def __post_init__(self):
+    if self.beta <= 0 or self.clip <= 0:
+      raise ValueError(f"NeuRD beta and clip must be > 0, got {self}")
+
+
+@dataclasses.dataclass(frozen=True)
+class FinetuneConfig:
+  """Policy post-processing: fine-tuning phase and test time.
+
+  From learner step `from_learner_steps` on (never when < 0), both acting and
+  learning use the post-processed policy: actions with probability below
+  `policy_threshold` are dropped and the rest rounded to multiples of
+  1/`policy_discretization`. The exported policy (`load_policy`) is always
+  post-processed when `at_test_time`.
+  """
+
+  from_learner_steps: int = -1
+  policy_threshold: float = 0.03
+  policy_discretization: int = 32
+  at_test_time: bool = True
+
+  def __post_init__(self):
+    if not 0.0 <= self.policy_threshold < 1.0:
+      raise ValueError(
+          f"policy_threshold must be in [0, 1), got {self.policy_threshold}")
+    if self.policy_discretization < 0:
+      raise ValueError(
+          "policy_discretization must be >= 0 (0 disables it), got "
+          f"{self.policy_discretization}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RNaDConfig:
+  """R-NaD learner hyperparameters.
+
+  Each learner step plays `batch_size` self-play games to the end and applies
+  one update. Learning is split into regularisation iterations: the i-th
+  schedule entry is an iteration of `entropy_schedule_sizes[i]` learner steps,
+  repeated `entropy_schedule_repeats[i]` times; the last size repeats forever.
+  """
+
+  batch_size: int = 256
+  learning_rate: float = 5e-5
+  adam: AdamConfig = dataclasses.field(default_factory=AdamConfig)
+  clip_gradient: float = 10_000.0
+  target_network_avg: float = 0.001
+  eta_reward_transform: float = 0.2  # regularisation strength (eta)
+  entropy_schedule_sizes: tuple[int, ...] = (20_000,)
+  entropy_schedule_repeats: tuple[int, ...] = (1,)
+  c_vtrace: float = 1.0
+  rho_vtrace: float = math.inf
+  neurd: NeuRDConfig = dataclasses.field(default_factory=NeuRDConfig)
+  finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
+  network: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
+
+  def __post_init__(self):
+    if self.batch_size <= 0:
+      raise ValueError(f"batch_size must be > 0, got {self.batch_size}")
+    if self.learning_rate <= 0:
+      raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+    if not 0.0 < self.target_network_avg <= 1.0:
+      raise ValueError(
+          f"target_network_avg must be in (0, 1], got {self.target_network_avg}")
+    if self.eta_reward_transform < 0:
+      raise ValueError(
+          f"eta_reward_transform must be >= 0, got {self.eta_reward_transform}")
+    if (len(self.entropy_schedule_sizes) != len(self.entropy_schedule_repeats)
+        or not self.entropy_schedule_sizes):
+      raise ValueError(
+          "entropy_schedule_sizes and entropy_schedule_repeats must be "
+          "non-empty and of equal length, got "
+          f"{self.entropy_schedule_sizes} and {self.entropy_schedule_repeats}")
+    if any(s <= 0 for s in self.entropy_schedule_sizes) or any(
+        r <= 0 for r in self.entropy_schedule_repeats):
+      raise ValueError("entropy schedule sizes and repeats must be > 0")
+    if self.c_vtrace <= 0 or self.rho_vtrace <= 0:
+      raise ValueError("c_vtrace and rho_vtrace must be > 0")

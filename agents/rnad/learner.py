@@ -1,0 +1,183 @@
+"""R-NaD for the shared learner: the loss, the post-update hook, the schedule.
+
+Regularised Nash Dynamics (Perolat et al. 2022, arXiv:2206.15378, the
+learning rule of DeepNash). Learning proceeds in iterations; within one, the
+policy is trained by NeuRD on a game whose rewards are transformed by
+`eta * log(pi / pi_reg)`, where pi_reg blends the two latest fixed points
+(`alpha` grows from 0 to 1 over the first half of the iteration). At the end
+of an iteration the slowly averaged target network becomes the new
+regularisation policy.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from agents.core.learner import TrainState, init_train_state
+from agents.core.types import Metrics, Params
+from agents.rnad import actor, losses
+from agents.rnad.config import RNaDConfig
+from agents.rnad.networks import Networks, legal_log_policy, legal_policy, make_networks
+from games.api import Game
+from selfplay.rollout import PolicyFn, Trajectory
+
+
+class RNaDExtras(NamedTuple):
+  params_target: Params  # slow average of params; bootstraps v-trace
+  params_prev: Params  # regularisation policy of the latest iteration
+  params_prev_: Params  # regularisation policy of the one before
+
+
+class EntropySchedule(NamedTuple):
+  """Where learner step t falls in the regularisation iterations."""
+
+  starts: tuple[int, ...]  # first step of each explicit iteration
+  sizes: tuple[int, ...]  # its length; the last repeats forever after
+
+  @classmethod
+  def from_config(cls, config: RNaDConfig) -> "EntropySchedule":
+    sizes = [s for s, r in zip(config.entropy_schedule_sizes,
+                               config.entropy_schedule_repeats)
+             for _ in range(r)]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+    return cls(starts=tuple(int(s) for s in starts), sizes=tuple(sizes))
+
+  def _locate(self, step: jax.Array) -> tuple[jax.Array, jax.Array]:
+    starts = jnp.asarray(self.starts, jnp.int32)
+    sizes = jnp.asarray(self.sizes, jnp.int32)
+    idx = jnp.searchsorted(starts, step, side="right") - 1
+    start, size = starts[idx], sizes[idx]
+    # Past the explicit iterations the last size repeats.
+    beyond = jnp.maximum(step - start, 0) // size
+    is_last = idx == len(self.sizes) - 1
+    start = jnp.where(is_last, start + beyond * size, start)
+    return start, size
+
+  def alpha(self, step: jax.Array) -> jax.Array:
+    """Blend weight of the newest regularisation policy at `step`. []."""
+    start, size = self._locate(step)
+    return jnp.minimum(2.0 * (step - start) / size, 1.0).astype(jnp.float32)
+
+  def ends_iteration(self, step: jax.Array) -> jax.Array:
+    """Whether the update numbered `step` (0-based) ends an iteration. []."""
+    start, size = self._locate(step)
+    return step - start == size - 1
+
+
+class RNaD(NamedTuple):
+  """What the shared learner and the self-play driver need from R-NaD."""
+
+  networks: Networks
+  optimizer: optax.GradientTransformation
+  init: Callable[[chex.PRNGKey], TrainState]
+  loss_fn: Callable[..., tuple[jax.Array, Metrics]]
+  after_update: Callable[[TrainState], TrainState]
+  make_policy_fn: Callable[[TrainState], PolicyFn]
+  schedule: EntropySchedule
+
+
+def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
+  """Builds R-NaD for `game`."""
+  networks = make_networks(game.observation_shape, game.num_actions,
+                           config.network)
+  schedule = EntropySchedule.from_config(config)
+  optimizer = optax.chain(
+      optax.clip(config.clip_gradient),
+      optax.adam(config.learning_rate, b1=config.adam.b1, b2=config.adam.b2,
+                 eps=config.adam.eps))
+  finetune = config.finetune
+
+  def finetuning(step: jax.Array) -> jax.Array:
+    return (finetune.from_learner_steps >= 0) & (
+        step >= finetune.from_learner_steps)
+
+  def init(key: chex.PRNGKey) -> TrainState:
+    init_key, state_key = jax.random.split(key)
+    params = networks.init(init_key)
+    extras = RNaDExtras(params_target=params, params_prev=params,
+                        params_prev_=params)
+    return init_train_state(params, optimizer, state_key, extras)
+
+  def loss_fn(params: Params, state: TrainState, traj: Trajectory,
+              key: chex.PRNGKey) -> tuple[jax.Array, Metrics]:
+    del key
+    extras: RNaDExtras = state.extras
+    legal = traj.legal
+    out = networks.apply(params, traj.obs)
+    pi = legal_policy(out.logits, legal)
+    log_pi = legal_log_policy(out.logits, legal)
+    pi_eval = jnp.where(finetuning(state.step),
+                        actor.post_process_policy(pi, legal, finetune), pi)
+    v_target_net = networks.apply(extras.params_target, traj.obs).value
+    log_prev = legal_log_policy(
+        networks.apply(extras.params_prev, traj.obs).logits, legal)
+    log_prev_ = legal_log_policy(
+        networks.apply(extras.params_prev_, traj.obs).logits, legal)
+    alpha = schedule.alpha(state.step)
+    log_ratio = jax.lax.stop_gradient(jnp.where(
+        legal, log_pi - (alpha * log_prev + (1.0 - alpha) * log_prev_), 0.0))
+    mu = jnp.sum(traj.policy * jax.nn.one_hot(traj.action, game.num_actions),
+                 -1)
+    mu = jnp.where(traj.valid, mu, 1.0)
+    sg = jax.lax.stop_gradient
+    num_valid = jnp.maximum(jnp.sum(traj.valid), 1)
+    loss_v = loss_pi = 0.0
+    for player in range(game.num_players):
+      vtrace = jax.vmap(
+          lambda *a, p=player: losses.two_player_vtrace(
+              *a, player=p, eta=config.eta_reward_transform,
+              c=config.c_vtrace, rho=config.rho_vtrace),
+          in_axes=1, out_axes=1)(
+              v_target_net, traj.valid, traj.acting, traj.action, mu,
+              sg(pi_eval), log_ratio, traj.rewards[..., player])
+      loss_v += jax.vmap(losses.value_loss, in_axes=1)(
+          out.value, vtrace.v_target, vtrace.has_played).sum()
+      loss_pi += jax.vmap(
+          lambda l, p, q, lg, m: losses.neurd_loss(
+              l, p, q, lg, m, beta=config.neurd.beta, clip=config.neurd.clip),
+          in_axes=1)(out.logits, sg(pi), vtrace.q_estimate, legal,
+                     vtrace.has_played).sum()
+    loss_v, loss_pi = loss_v / num_valid, loss_pi / num_valid
+    entropy = -jnp.sum(jnp.where(traj.valid, jnp.sum(pi * log_pi, -1), 0.0))
+    metrics = {
+        "loss_value": loss_v,
+        "loss_policy": loss_pi,
+        "alpha": alpha,
+        "policy_entropy": entropy / num_valid,
+        "episode_length": jnp.mean(jnp.sum(traj.valid, 0).astype(jnp.float32)),
+        "return_player0": jnp.mean(jnp.sum(traj.rewards[..., 0], 0)),
+    }
+    return loss_v + loss_pi, metrics
+
+  def after_update(state: TrainState) -> TrainState:
+    extras: RNaDExtras = state.extras
+    avg = config.target_network_avg
+    target = jax.tree.map(lambda t, p: t + avg * (p - t),
+                          extras.params_target, state.params)
+    swap = schedule.ends_iteration(state.step - 1)
+    prev = jax.tree.map(lambda t, p: jnp.where(swap, t, p), target,
+                        extras.params_prev)
+    prev_ = jax.tree.map(lambda p, q: jnp.where(swap, p, q),
+                         extras.params_prev, extras.params_prev_)
+    return state._replace(extras=RNaDExtras(target, prev, prev_))
+
+  def make_policy_fn(state: TrainState) -> PolicyFn:
+    post = finetuning(state.step)
+
+    def policy_fn(obs, legal, key):
+      action, extras = actor.select_action(
+          networks, state.params, obs, legal, key, finetune=finetune,
+          post_process=post)
+      return action, extras["policy"]
+
+    return policy_fn
+
+  return RNaD(networks=networks, optimizer=optimizer, init=init,
+              loss_fn=loss_fn, after_update=after_update,
+              make_policy_fn=make_policy_fn, schedule=schedule)

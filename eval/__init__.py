@@ -1,0 +1,1 @@
+"""Evaluation: exploitability, and later bots, matches, tournaments and ratings."""

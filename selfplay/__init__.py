@@ -1,0 +1,1 @@
+"""Self-play drivers: rollouts, the Anakin loop, logging and checkpoints."""

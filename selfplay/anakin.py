@@ -1,0 +1,252 @@
+"""The Anakin self-play driver: rollouts and updates compiled together.
+
+For games written in JAX, one compiled call plays a batch of self-play games
+to the end and applies the learner update, `steps_per_call` times over
+(Hessel et al. 2021, "Podracer architectures", arXiv:2104.06272). This module
+is the impure shell around it: run directories, resumption, logging,
+evaluation, checkpoints, time limits and signals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import signal
+import threading
+import time
+from typing import Any, Iterator, NamedTuple
+
+import jax
+import numpy as np
+
+import games
+from agents.core import (CheckpointError, Checkpointer, TrainState,
+                         check_batch_size, make_mesh, make_update,
+                         read_run_config, replicate, write_json_atomic)
+from agents.core.checkpoint import CONFIG_FILE
+from agents.rnad import learner as rnad_learner
+from agents.rnad import policy as rnad_policy
+from eval import exploitability
+from selfplay import config as config_lib
+from selfplay import logging as log_lib
+from selfplay.rollout import rollout
+
+
+class Run(NamedTuple):
+  """A restored training run."""
+
+  config: config_lib.RNaDExperiment
+  game: games.Game
+  agent: rnad_learner.RNaD
+  state: TrainState
+  run_dir: pathlib.Path
+
+
+class TrainResult(NamedTuple):
+  run_dir: pathlib.Path
+  step: int  # learner steps done in total
+  stop_reason: str  # "steps", "time_limit" or "signal"
+  metrics: dict[str, Any]  # the last logged record
+
+
+def build(config: config_lib.RNaDExperiment
+          ) -> tuple[games.Game, rnad_learner.RNaD]:
+  """The game and the agent a config describes.
+
+  Raises:
+    ValueError: for an unknown game or bad game parameters.
+  """
+  game = games.make(config.game.name, **config.game.kwargs)
+  return game, rnad_learner.make_rnad(game, config.agent)
+
+
+def restore_run(run_dir: str | os.PathLike[str],
+                step: int | None = None) -> Run:
+  """Loads a run directory's config and checkpoint (the latest by default).
+
+  Raises:
+    CheckpointError: for a missing, incomplete or corrupt run directory.
+  """
+  try:
+    config = config_lib.from_json(read_run_config(run_dir))
+  except ValueError as e:
+    if isinstance(e, CheckpointError):
+      raise
+    raise CheckpointError(f"{run_dir}/{CONFIG_FILE}: {e}") from e
+  game, agent = build(config)
+  checkpointer = Checkpointer(run_dir, read_only=True)
+  try:
+    state, _ = checkpointer.restore(agent.init(jax.random.key(0)), step=step)
+  finally:
+    checkpointer.close()
+  return Run(config, game, agent, state, pathlib.Path(run_dir))
+
+
+class _Evaluator:
+  """NashConv of the current policy, for games OpenSpiel can enumerate."""
+
+  def __init__(self, game: games.Game, agent: rnad_learner.RNaD,
+               config: config_lib.RNaDExperiment):
+    self._enabled = game.tabulable and game.spiel_game_string is not None
+    self._game, self._agent = game, agent
+    self._finetune = config.agent.finetune
+
+  def __call__(self, params) -> dict[str, float]:
+    if not self._enabled:
+      return {}
+    out = {}
+    for name, post in (("nash_conv", self._finetune.at_test_time),
+                       ("nash_conv_raw", False)):
+      if name == "nash_conv_raw" and not self._finetune.at_test_time:
+        break
+      policy = rnad_policy.openspiel_policy_for(
+          self._game, self._agent.networks, params, self._finetune,
+          post_process=post)
+      out[name] = exploitability.nash_conv(policy.game, policy)
+    return out
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+  """Sets the yielded event on SIGINT/SIGTERM (main thread only)."""
+  stop = threading.Event()
+  if threading.current_thread() is not threading.main_thread():
+    yield stop
+    return
+  previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+  for s in previous:
+    signal.signal(s, lambda *_: stop.set())
+  try:
+    yield stop
+  finally:
+    for s, handler in previous.items():
+      signal.signal(s, handler)
+
+
+def train(config: config_lib.RNaDExperiment,
+          run_dir: str | os.PathLike[str], *, resume: bool = False,
+          num_steps: int | None = None, time_limit_s: float | None = None,
+          progress: bool = True) -> TrainResult:
+  """Trains (or resumes training) until a step or time limit, or a signal.
+
+  Args:
+    config: the resolved experiment config.
+    run_dir: where checkpoints, config.json and metrics.jsonl go.
+    resume: continue from the latest checkpoint in `run_dir`; otherwise
+      `run_dir` must not hold a run already.
+    num_steps: total learner steps to reach (default `config.run.num_steps`).
+    time_limit_s: wall-clock budget of this call, 0/None for
+      `config.run.time_limit_s` (0 there means none).
+    progress: show a progress bar.
+
+  Returns:
+    A `TrainResult`. A final checkpoint is always written.
+
+  Raises:
+    ValueError: for a bad config, or `run_dir` holding a run when not
+      resuming.
+    CheckpointError: when resuming from a missing or damaged run.
+  """
+  run_cfg = config.run
+  num_steps = num_steps or run_cfg.num_steps
+  time_limit_s = time_limit_s or run_cfg.time_limit_s
+  run_dir = pathlib.Path(run_dir)
+  game, agent = build(config)
+  mesh = make_mesh(run_cfg.num_devices or None)
+  check_batch_size(config.agent.batch_size, mesh)
+
+  if resume:
+    read_run_config(run_dir)  # clear error for a missing/corrupt directory
+  elif (run_dir / CONFIG_FILE).exists():
+    raise ValueError(f"{str(run_dir)!r} already holds a run; resume it with "
+                     "--resume or choose another --out")
+  checkpointer = Checkpointer(run_dir, max_to_keep=run_cfg.keep_checkpoints)
+  fresh = agent.init(jax.random.key(run_cfg.seed))
+  if resume:
+    state, _ = checkpointer.restore(fresh)
+  else:
+    state = fresh
+  write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
+  state = replicate(state, mesh)
+
+  def make_step_fn(k: int):
+    def batch_fn(state: TrainState, key):
+      return rollout(game, agent.make_policy_fn(state), key,
+                     config.agent.batch_size, game.max_episode_length)
+    return make_update(agent.loss_fn, agent.optimizer, mesh,
+                       agent.after_update, steps_per_call=k,
+                       batch_fn=batch_fn, batch_axis=1)
+
+  updates = {run_cfg.steps_per_call: make_step_fn(run_cfg.steps_per_call)}
+  evaluator = _Evaluator(game, agent, config)
+  logger = log_lib.MetricsLogger(run_dir)
+  step = int(jax.device_get(state.step))
+  bar = log_lib.Progress(total=num_steps, start=step, enabled=progress)
+  meta = {"config": config_lib.to_json(config)}
+  start = time.monotonic()
+  last_ckpt_time, last_ckpt_step = start, step
+  next_log = step + run_cfg.log_every - step % run_cfg.log_every
+  next_eval = (step + run_cfg.eval_every - step % run_cfg.eval_every
+               if run_cfg.eval_every else None)
+  rate_t, rate_step, rate = start, step, 0.0
+  record: dict[str, Any] = {}
+  stop_reason = "steps"
+  try:
+    with _stop_on_signals() as stop:
+      if next_eval is not None and step == 0:
+        record = logger.write(0, evaluator(state.params))
+      while step < num_steps:
+        if stop.is_set():
+          stop_reason = "signal"
+          break
+        if time_limit_s and time.monotonic() - start >= time_limit_s:
+          stop_reason = "time_limit"
+          break
+        k = min(run_cfg.steps_per_call, num_steps - step)
+        if k not in updates:
+          updates[k] = make_step_fn(k)
+        state, metrics = updates[k](state)
+        step = int(jax.device_get(state.step))
+        now = time.monotonic()
+        if now - rate_t > 1.0:
+          rate = (step - rate_step) / (now - rate_t)
+          rate_t, rate_step = now, step
+        due_eval = next_eval is not None and step >= next_eval
+        if step >= next_log or due_eval or step >= num_steps:
+          metrics = dict(jax.device_get(metrics))
+          metrics.update(steps_per_s=rate, elapsed_s=now - start,
+                         games=step * config.agent.batch_size)
+          if due_eval:
+            metrics.update(evaluator(state.params))
+            next_eval = step + run_cfg.eval_every - step % run_cfg.eval_every
+          record = logger.write(step, metrics)
+          next_log = step + run_cfg.log_every - step % run_cfg.log_every
+        bar.update(step, rate, record)
+        if (step - last_ckpt_step >= run_cfg.checkpoint_every or
+            now - last_ckpt_time >= run_cfg.checkpoint_every_s):
+          checkpointer.save(state, meta)
+          last_ckpt_time, last_ckpt_step = now, step
+    checkpointer.save(state, meta)
+  finally:
+    bar.close()
+    logger.close()
+    checkpointer.close()
+  return TrainResult(run_dir=run_dir, step=step, stop_reason=stop_reason,
+                     metrics=record)
+
+
+def final_metrics(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+  """The last metrics record of a run (empty if none)."""
+  records = log_lib.read_metrics(run_dir)
+  return records[-1] if records else {}
+
+
+def steps_to_reach(records: list[dict[str, Any]], key: str,
+                   target: float) -> int | None:
+  """First logged step at which `key` <= `target` (None if never)."""
+  for r in records:
+    v = r.get(key)
+    if isinstance(v, (int, float)) and np.isfinite(v) and v <= target:
+      return int(r["step"])
+  return None

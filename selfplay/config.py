@@ -1,0 +1,263 @@
+"""Experiment configs: typed frozen dataclasses, loaded from Python files.
+
+`load(path, overrides)` imports `path` (a file such as `configs/kuhn_rnad.py`,
+or a bare name such as `kuhn_rnad` looked up in `configs/`), calls its
+`get_config()` and applies `--set key.sub=value` overrides as nested
+`dataclasses.replace` calls. Values are parsed by the type of the field they
+replace, and unknown keys are rejected with the valid ones named.
+
+Configs round-trip through JSON (`to_json` / `from_json`), which is how the
+resolved config is stored beside every checkpoint.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import importlib
+import importlib.util
+import math
+import pathlib
+import types
+import typing
+from typing import Any, Sequence
+
+from agents.rnad.config import RNaDConfig
+
+_CONFIG_DIR = pathlib.Path(__file__).resolve().parent.parent / "configs"
+
+
+@dataclasses.dataclass(frozen=True)
+class GameConfig:
+  """Which game, with the keyword arguments of `games.make`."""
+
+  name: str = "kuhn_poker"
+  params: tuple[tuple[str, Any], ...] = ()
+
+  @property
+  def kwargs(self) -> dict[str, Any]:
+    return dict(self.params)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+  """How long to train and how often to log, evaluate and checkpoint."""
+
+  seed: int = 0
+  num_steps: int = 100_000  # learner steps in total
+  steps_per_call: int = 50  # learner steps per compiled call (K)
+  time_limit_s: float = 0.0  # 0: no limit
+  log_every: int = 1_000  # learner steps
+  eval_every: int = 5_000  # learner steps; 0 disables evaluation
+  checkpoint_every: int = 10_000  # learner steps
+  checkpoint_every_s: float = 300.0  # also checkpoint at least this often
+  keep_checkpoints: int = 3
+  num_devices: int = 0  # 0: every local device
+
+  def __post_init__(self):
+    for name in ("num_steps", "steps_per_call", "log_every",
+                 "checkpoint_every", "keep_checkpoints"):
+      if getattr(self, name) <= 0:
+        raise ValueError(f"run.{name} must be > 0, got {getattr(self, name)}")
+    for name in ("time_limit_s", "checkpoint_every_s", "eval_every",
+                 "num_devices"):
+      if getattr(self, name) < 0:
+        raise ValueError(f"run.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RNaDExperiment:
+  """R-NaD self-play on a JAX game (the Anakin driver)."""
+
+  game: GameConfig = dataclasses.field(default_factory=GameConfig)
+  agent: RNaDConfig = dataclasses.field(default_factory=RNaDConfig)
+  run: RunConfig = dataclasses.field(default_factory=RunConfig)
+
+
+EXPERIMENT_TYPES = {cls.__name__: cls for cls in (RNaDExperiment,)}
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _resolve_path(path_or_name: str) -> pathlib.Path:
+  path = pathlib.Path(path_or_name)
+  if path.suffix != ".py":
+    path = _CONFIG_DIR / f"{path_or_name}.py"
+  if not path.is_file():
+    known = sorted(p.stem for p in _CONFIG_DIR.glob("*.py")
+                   if not p.stem.startswith("_"))
+    raise ValueError(f"config file {str(path_or_name)!r} not found; "
+                     f"bundled configs: {', '.join(known)}")
+  return path
+
+
+def load(path_or_name: str, overrides: Sequence[str] = ()) -> Any:
+  """Imports a config file, calls `get_config()` and applies overrides.
+
+  Raises:
+    ValueError: for a missing or broken file, or a bad override.
+  """
+  path = _resolve_path(path_or_name)
+  spec = importlib.util.spec_from_file_location(f"_arena_config_{path.stem}",
+                                                path)
+  module = importlib.util.module_from_spec(spec)
+  try:
+    spec.loader.exec_module(module)
+    get_config = getattr(module, "get_config")
+  except AttributeError as e:
+    raise ValueError(f"{path} defines no get_config()") from e
+  except Exception as e:
+    raise ValueError(f"cannot load config {path}: {type(e).__name__}: {e}") from e
+  config = get_config()
+  if type(config).__name__ not in EXPERIMENT_TYPES:
+    raise ValueError(f"{path}: get_config() returned a {type(config).__name__}, "
+                     f"not one of {', '.join(EXPERIMENT_TYPES)}")
+  return apply_overrides(config, overrides)
+
+
+def apply_overrides(config: Any, overrides: Sequence[str]) -> Any:
+  """Applies `key.sub=value` strings in order.
+
+  Raises:
+    ValueError: naming the bad key or value.
+  """
+  for item in overrides:
+    key, sep, raw = item.partition("=")
+    if not sep or not key:
+      raise ValueError(f"override {item!r} is not of the form key=value")
+    config = _replace_path(config, key.strip().split("."), raw.strip(),
+                           key.strip())
+  return config
+
+
+def _replace_path(obj: Any, parts: list[str], raw: str, full_key: str) -> Any:
+  fields = {f.name: f for f in dataclasses.fields(obj)}
+  name = parts[0]
+  if name not in fields:
+    prefix = full_key[:len(full_key) - len(".".join(parts))]
+    raise ValueError(f"unknown config key {full_key!r}; valid keys here: "
+                     f"{', '.join(prefix + f for f in fields)}")
+  hints = typing.get_type_hints(type(obj))
+  current = getattr(obj, name)
+  if len(parts) > 1:
+    if not dataclasses.is_dataclass(current):
+      raise ValueError(f"config key {full_key!r}: {name!r} has no sub-keys")
+    value = _replace_path(current, parts[1:], raw, full_key)
+  else:
+    if dataclasses.is_dataclass(current):
+      raise ValueError(f"config key {full_key!r} is a section; set one of its "
+                       f"keys, e.g. {full_key}.{dataclasses.fields(current)[0].name}")
+    value = _parse(raw, hints[name], full_key)
+  try:
+    return dataclasses.replace(obj, **{name: value})
+  except ValueError as e:
+    raise ValueError(f"{full_key}={raw}: {e}") from e
+
+
+def _parse(raw: str, hint: Any, key: str) -> Any:
+  """Parses `raw` as a value of type `hint`."""
+  if hint is str:
+    return raw
+  try:
+    value = ast.literal_eval(raw)
+  except (ValueError, SyntaxError):
+    if raw.lower() in ("inf", "+inf", "-inf", "nan"):
+      value = float(raw)
+    elif raw.lower() in ("true", "false"):
+      value = raw.lower() == "true"
+    else:
+      value = raw
+  try:
+    return _coerce(value, hint)
+  except (TypeError, ValueError) as e:
+    raise ValueError(f"bad value for {key!r}: {raw!r} ({e})") from e
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+  origin = typing.get_origin(hint)
+  if hint is Any:
+    return value
+  if hint is bool:
+    if isinstance(value, bool):
+      return value
+    raise TypeError("expected true or false")
+  if hint is int:
+    if isinstance(value, bool) or not isinstance(value, int):
+      raise TypeError("expected an integer")
+    return value
+  if hint is float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+      raise TypeError("expected a number")
+    return float(value)
+  if hint is str:
+    if not isinstance(value, str):
+      raise TypeError("expected a string")
+    return value
+  if origin is tuple:
+    args = typing.get_args(hint)
+    if not isinstance(value, (tuple, list)):
+      value = (value,)
+    if len(args) == 2 and args[1] is Ellipsis:
+      return tuple(_coerce(v, args[0]) for v in value)
+    if len(args) != len(value):
+      raise TypeError(f"expected {len(args)} items")
+    return tuple(_coerce(v, a) for v, a in zip(value, args))
+  if origin in (typing.Union, types.UnionType):
+    for arg in typing.get_args(hint):
+      try:
+        return _coerce(value, arg)
+      except (TypeError, ValueError):
+        continue
+    raise TypeError(f"expected {hint}")
+  if hint is type(None):
+    if value is None:
+      return None
+    raise TypeError("expected None")
+  raise TypeError(f"unsupported field type {hint}")
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def to_json(config: Any) -> dict[str, Any]:
+  """A JSON-ready dict that `from_json` turns back into `config`."""
+  def encode(x):
+    if dataclasses.is_dataclass(x):
+      return {f.name: encode(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, tuple):
+      return [encode(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+      return str(x)
+    return x
+  return {"type": type(config).__name__, "config": encode(config)}
+
+
+def from_json(data: dict[str, Any]) -> Any:
+  """Inverse of `to_json`.
+
+  Raises:
+    ValueError: if `data` does not describe a known experiment config.
+  """
+  try:
+    cls = EXPERIMENT_TYPES[data["type"]]
+    return _decode(cls, data["config"])
+  except (KeyError, TypeError, ValueError) as e:
+    raise ValueError(f"not a valid saved experiment config: {e}") from e
+
+
+def _decode(hint: Any, value: Any) -> Any:
+  if dataclasses.is_dataclass(hint):
+    hints = typing.get_type_hints(hint)
+    unknown = set(value) - set(hints)
+    if unknown:
+      raise ValueError(f"unknown keys {sorted(unknown)} for {hint.__name__}")
+    return hint(**{k: _decode(hints[k], v) for k, v in value.items()})
+  if hint is float and isinstance(value, str):
+    return float(value)
+  if typing.get_origin(hint) is tuple:
+    args = typing.get_args(hint)
+    if len(args) == 2 and args[1] is Ellipsis:
+      return tuple(_decode(args[0], v) for v in value)
+    return tuple(_decode(a, v) for a, v in zip(args, value))
+  return _coerce(value, hint)

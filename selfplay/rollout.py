@@ -1,0 +1,55 @@
+"""Self-play rollouts of a batch of JAX games, as one `lax.scan` (Anakin).
+
+Both seats are played by the same policy function; each game of the batch
+runs from `init` for `num_steps` decisions, and steps after its end are marked
+invalid (the game API makes them no-ops).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+
+from games.api import Game
+
+# (obs [B, *O], legal [B, A], key) -> (action [B] int32, policy [B, A])
+PolicyFn = Callable[[jax.Array, jax.Array, chex.PRNGKey],
+                    tuple[jax.Array, jax.Array]]
+
+
+class Trajectory(NamedTuple):
+  """A batch of self-play games, time-major."""
+
+  obs: jax.Array  # [T, B, *O] float32, from the acting player's view
+  legal: jax.Array  # [T, B, A] bool
+  acting: jax.Array  # [T, B] int32, player to move
+  valid: jax.Array  # [T, B] bool, a decision was taken (game not over)
+  action: jax.Array  # [T, B] int32
+  policy: jax.Array  # [T, B, A] float32, behaviour policy mu(. | x_t)
+  rewards: jax.Array  # [T, B, P] float32, each player's reward after a_t
+
+
+def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
+            batch_size: int, num_steps: int) -> Trajectory:
+  """Plays `batch_size` games for `num_steps` decisions each."""
+  init_key, play_key = jax.random.split(key)
+  states = jax.vmap(game.init)(jax.random.split(init_key, batch_size))
+  observe = jax.vmap(game.observe)
+  legal_mask = jax.vmap(game.legal_action_mask)
+  step = jax.vmap(game.step)
+
+  def body(states, step_key):
+    player = states.current_player.astype(jnp.int32)
+    obs = observe(states, player)
+    legal = legal_mask(states)
+    action, policy = policy_fn(obs, legal, step_key)
+    next_states = step(states, action)
+    out = (obs, legal, player, ~states.terminated, action, policy,
+           next_states.returns - states.returns)
+    return next_states, out
+
+  _, outs = jax.lax.scan(body, states, jax.random.split(play_key, num_steps))
+  return Trajectory(*outs)

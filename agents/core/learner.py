@@ -94,7 +94,7 @@ def make_update(loss_fn: LossFn,
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     state = state._replace(params=optax.apply_updates(state.params, updates),
                            opt_state=opt_state, step=state.step + 1, key=key)
-    metrics = {**metrics, "loss": loss, "grad_norm": optax.global_norm(grads)}
+    metrics = {**metrics, "loss": loss, "grad_norm": optax.tree.norm(grads)}
     return after_update(state), metrics
 
   def multi_step(state: TrainState, batches: Batch | None):
@@ -120,5 +120,7 @@ def make_update(loss_fn: LossFn,
 
 def replicate(tree: Any, mesh: Mesh) -> Any:
   """Places `tree` on every device of `mesh` (e.g. a fresh or restored state)."""
-  # A copy: the update donates its state, which must not free the caller's arrays.
-  return jax.device_put(tree, sharding.replicated(mesh), may_alias=False)
+  # A copy: the update donates its state, which must not free the caller's
+  # arrays (device_put alone may alias them).
+  return jax.device_put(jax.tree.map(lambda x: x.copy(), tree),
+                        sharding.replicated(mesh))

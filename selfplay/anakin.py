@@ -185,6 +185,7 @@ def train(config: config_lib.RNaDExperiment,
   bar = log_lib.Progress(total=num_steps, start=step, enabled=progress)
   meta = {"config": config_lib.to_json(config)}
   start = time.monotonic()
+  cpu_start = time.process_time()
   last_ckpt_time, last_ckpt_step = start, step
   next_log = step + run_cfg.log_every - step % run_cfg.log_every
   next_eval = (step + run_cfg.eval_every - step % run_cfg.eval_every
@@ -216,6 +217,7 @@ def train(config: config_lib.RNaDExperiment,
         if step >= next_log or due_eval or step >= num_steps:
           metrics = dict(jax.device_get(metrics))
           metrics.update(steps_per_s=rate, elapsed_s=now - start,
+                         cpu_s=time.process_time() - cpu_start,
                          games=step * config.agent.batch_size)
           if due_eval:
             metrics.update(evaluator(state.params))

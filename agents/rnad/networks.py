@@ -24,8 +24,9 @@ class Networks(NamedTuple):
   apply: Callable[[Params, jax.Array], NetOutput]  # obs [..., *O]
 
 
-def _forward(num_actions: int, config: NetworkConfig, obs: jax.Array) -> NetOutput:
-  x = obs.reshape(*obs.shape[:obs.ndim - 1], -1) if obs.ndim > 1 else obs
+def _forward(num_actions: int, obs_rank: int, config: NetworkConfig,
+             obs: jax.Array) -> NetOutput:
+  x = obs.reshape(*obs.shape[:obs.ndim - obs_rank], -1)  # flatten [*O]
   x = hk.nets.MLP(config.hidden_sizes, activate_final=True, name="torso")(x)
   logits = hk.Linear(num_actions, name="policy")(x)
   value = hk.Linear(1, name="value")(x)[..., 0]
@@ -34,16 +35,9 @@ def _forward(num_actions: int, config: NetworkConfig, obs: jax.Array) -> NetOutp
 
 def make_networks(observation_shape: tuple[int, ...], num_actions: int,
                   config: NetworkConfig) -> Networks:
-  """An MLP over flat observations. `apply` accepts any leading batch dims.
-
-  Raises:
-    ValueError: for a multi-dimensional observation (needs a conv torso).
-  """
-  if len(observation_shape) != 1:
-    raise ValueError(
-        f"the MLP network needs flat observations, got shape {observation_shape}")
-  net = hk.without_apply_rng(
-      hk.transform(functools.partial(_forward, num_actions, config)))
+  """An MLP over the flattened observation; `apply` takes any leading dims."""
+  net = hk.without_apply_rng(hk.transform(functools.partial(
+      _forward, num_actions, len(observation_shape), config)))
   dummy = jnp.zeros((1, *observation_shape), jnp.float32)
   return Networks(init=lambda key: net.init(key, dummy), apply=net.apply)
 

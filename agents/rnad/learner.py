@@ -70,6 +70,14 @@ class EntropySchedule(NamedTuple):
     return step - start == size - 1
 
 
+def learning_rate_schedule(config: RNaDConfig) -> optax.ScalarOrSchedule:
+  """Constant, or `lr / sqrt(1 + t / learning_rate_decay_steps)`."""
+  if not config.learning_rate_decay_steps:
+    return config.learning_rate
+  return lambda t: config.learning_rate * jax.lax.rsqrt(
+      1.0 + t.astype(jnp.float32) / config.learning_rate_decay_steps)
+
+
 class RNaD(NamedTuple):
   """What the shared learner and the self-play driver need from R-NaD."""
 
@@ -89,8 +97,8 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
   schedule = EntropySchedule.from_config(config)
   optimizer = optax.chain(
       optax.clip(config.clip_gradient),
-      optax.adam(config.learning_rate, b1=config.adam.b1, b2=config.adam.b2,
-                 eps=config.adam.eps))
+      optax.adam(learning_rate_schedule(config), b1=config.adam.b1,
+                 b2=config.adam.b2, eps=config.adam.eps))
   finetune = config.finetune
 
   def finetuning(step: jax.Array) -> jax.Array:

@@ -27,9 +27,14 @@ class Networks(NamedTuple):
 def _forward(num_actions: int, obs_rank: int, config: NetworkConfig,
              obs: jax.Array) -> NetOutput:
   x = obs.reshape(*obs.shape[:obs.ndim - obs_rank], -1)  # flatten [*O]
-  x = hk.nets.MLP(config.hidden_sizes, activate_final=True, name="torso")(x)
-  logits = hk.Linear(num_actions, name="policy")(x)
-  value = hk.Linear(1, name="value")(x)[..., 0]
+  torso = hk.nets.MLP(config.hidden_sizes, activate_final=True, name="torso")
+  h_policy = torso(x)
+  # A separate value torso keeps the value loss, which scales with the
+  # square of the game's payoffs, from dominating the policy's features.
+  h_value = h_policy if config.shared_torso else hk.nets.MLP(
+      config.hidden_sizes, activate_final=True, name="value_torso")(x)
+  logits = hk.Linear(num_actions, name="policy")(h_policy)
+  value = hk.Linear(1, name="value")(h_value)[..., 0]
   return NetOutput(logits=logits, value=value)
 
 

@@ -56,17 +56,17 @@ def tabular_policy(spiel_game: pyspiel.Game, game: Game, params: Params,
   tab = openspiel_policy.TabularPolicy(spiel_game)
   obs = np.stack([game.spiel_observation(s, s.current_player())
                   for s in tab.states])
-  legal = np.zeros((len(tab.states), game.num_actions), bool)
-  rows, cols = [], []
+  rows, spiel_cols, our_cols = [], [], []
   for i, s in enumerate(tab.states):
     for a in s.legal_actions():
       rows.append(i)
-      cols.append(a)
-  legal[rows, [game.our_action(tab.states[r], a) for r, a in zip(rows, cols)]] = True
+      spiel_cols.append(a)
+      our_cols.append(game.our_action(s, a))
+  legal = np.zeros((len(tab.states), game.num_actions), bool)
+  legal[rows, our_cols] = True
   probs = np.asarray(apply_fn(params, jnp.asarray(obs), jnp.asarray(legal)))
   table = np.zeros_like(tab.action_probability_array)
-  table[rows, cols] = probs[rows, [game.our_action(tab.states[r], a)
-                                   for r, a in zip(rows, cols)]]
+  table[rows, spiel_cols] = probs[rows, our_cols]
   tab.action_probability_array[:] = table
   return tab
 

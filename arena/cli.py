@@ -20,24 +20,21 @@ class UsageError(Exception):
   """Bad input from the user: reported in one line with exit code 2."""
 
 
-def _positive_int(text: str) -> int:
-  try:
-    value = int(text)
-  except ValueError:
-    raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-  if value <= 0:
-    raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-  return value
+def _positive(kind: type, what: str):
+  """An argparse type: a number of `kind` that must be > 0."""
+  def parse(text: str):
+    try:
+      value = kind(text)
+    except ValueError:
+      raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value <= 0:
+      raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+  return parse
 
 
-def _positive_float(text: str) -> float:
-  try:
-    value = float(text)
-  except ValueError:
-    raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-  if value <= 0:
-    raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-  return value
+_positive_int = _positive(int, "an integer")
+_positive_float = _positive(float, "a number")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -67,7 +64,7 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="stop after this much wall time in this invocation")
   train.add_argument("--seed", type=int, help="shortcut for --set run.seed=N")
   train.add_argument("--no-progress", action="store_true",
-                     help="no progress bar (log lines only)")
+                     help="no progress bar: one plain line per log record instead")
 
   ev = sub.add_parser("eval", help="evaluate a training run")
   ev_sub = ev.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
@@ -108,7 +105,8 @@ def _train(args: argparse.Namespace) -> int:
         args.out or f"runs/{pathlib.Path(args.config).stem}-{stamp}")
   result = anakin.train(config, run_dir, resume=bool(args.resume),
                         num_steps=args.steps, time_limit_s=args.time_limit,
-                        progress=not args.no_progress and sys.stderr.isatty())
+                        progress=("bar" if sys.stderr.isatty() and
+                                  not args.no_progress else "lines"))
   shown = {k: v for k, v in result.metrics.items()
            if k in ("nash_conv", "nash_conv_raw", "loss", "steps_per_s")}
   summary = "  ".join(f"{k}={v:.4g}" for k, v in sorted(shown.items())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -29,8 +30,18 @@ _DEFAULTS = {"kuhn": (5.0, (0.05,)), "leduc": (15.0, (0.5, 0.2))}
 
 
 def _device() -> str:
+  """The device kind, and for CPUs the model and core count."""
   d = jax.devices()[0]
-  return f"{d.platform}:{getattr(d, 'device_kind', d.platform)} x{jax.device_count()}"
+  name = getattr(d, "device_kind", d.platform)
+  if d.platform == "cpu":
+    try:
+      with open("/proc/cpuinfo") as f:
+        model = next(l.split(":", 1)[1].strip() for l in f
+                     if l.startswith("model name"))
+    except (OSError, StopIteration):
+      model = platform.processor() or "cpu"
+    name = f"{model}, {os.cpu_count()} cores"
+  return f"{d.platform}: {name} ({jax.device_count()} JAX device(s))"
 
 
 def run(game: str, minutes: float, overrides: list[str], eval_every: int,
@@ -40,7 +51,7 @@ def run(game: str, minutes: float, overrides: list[str], eval_every: int,
       f"run.seed={seed}", "run.num_steps=100000000", *overrides])
   with tempfile.TemporaryDirectory() as run_dir:
     result = anakin.train(config, run_dir, time_limit_s=minutes * 60,
-                          progress=False)
+                          progress="off")
     records = [r for r in log_lib.read_metrics(run_dir) if "nash_conv" in r]
   targets = _DEFAULTS[game][1]
   reached = {}

@@ -18,7 +18,6 @@ import time
 from typing import Any, Iterator, NamedTuple
 
 import jax
-import numpy as np
 
 import games
 from agents.core import (CheckpointError, Checkpointer, TrainState,
@@ -47,7 +46,7 @@ class TrainResult(NamedTuple):
   run_dir: pathlib.Path
   step: int  # learner steps done in total
   stop_reason: str  # "steps", "time_limit" or "signal"
-  metrics: dict[str, Any]  # the last logged record
+  metrics: dict[str, Any]  # the latest logged value of every metric
 
 
 def build(config: config_lib.RNaDExperiment
@@ -127,7 +126,7 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 def train(config: config_lib.RNaDExperiment,
           run_dir: str | os.PathLike[str], *, resume: bool = False,
           num_steps: int | None = None, time_limit_s: float | None = None,
-          progress: bool = True) -> TrainResult:
+          progress: str = "bar") -> TrainResult:
   """Trains (or resumes training) until a step or time limit, or a signal.
 
   Args:
@@ -138,7 +137,7 @@ def train(config: config_lib.RNaDExperiment,
     num_steps: total learner steps to reach (default `config.run.num_steps`).
     time_limit_s: wall-clock budget of this call, 0/None for
       `config.run.time_limit_s` (0 there means none).
-    progress: show a progress bar.
+    progress: "bar", "lines" (one line per log record) or "off".
 
   Returns:
     A `TrainResult`. A final checkpoint is always written.
@@ -182,7 +181,7 @@ def train(config: config_lib.RNaDExperiment,
   evaluator = _Evaluator(game, agent, config)
   logger = log_lib.MetricsLogger(run_dir)
   step = int(jax.device_get(state.step))
-  bar = log_lib.Progress(total=num_steps, start=step, enabled=progress)
+  bar = log_lib.Progress(total=num_steps, start=step, mode=progress)
   meta = {"config": config_lib.to_json(config)}
   start = time.monotonic()
   cpu_start = time.process_time()
@@ -191,12 +190,26 @@ def train(config: config_lib.RNaDExperiment,
   next_eval = (step + run_cfg.eval_every - step % run_cfg.eval_every
                if run_cfg.eval_every else None)
   rate_t, rate_step, rate = start, step, 0.0
-  record: dict[str, Any] = {}
+  shown: dict[str, Any] = {}  # latest value of every metric
+  logged_step = -1
+
+  def log(step: int, metrics, evaluate: bool) -> None:
+    nonlocal logged_step
+    metrics = dict(jax.device_get(metrics))
+    metrics.update(steps_per_s=rate, elapsed_s=time.monotonic() - start,
+                   cpu_s=time.process_time() - cpu_start,
+                   games=step * config.agent.batch_size)
+    if evaluate:
+      metrics.update(evaluator(state.params))
+    shown.update(logger.write(step, metrics))
+    logged_step = step
+
   stop_reason = "steps"
+  metrics = None
   try:
     with _stop_on_signals() as stop:
       if next_eval is not None and step == 0:
-        record = logger.write(0, evaluator(state.params))
+        shown.update(logger.write(0, evaluator(state.params)))
       while step < num_steps:
         if stop.is_set():
           stop_reason = "signal"
@@ -215,40 +228,21 @@ def train(config: config_lib.RNaDExperiment,
           rate_t, rate_step = now, step
         due_eval = next_eval is not None and step >= next_eval
         if step >= next_log or due_eval or step >= num_steps:
-          metrics = dict(jax.device_get(metrics))
-          metrics.update(steps_per_s=rate, elapsed_s=now - start,
-                         cpu_s=time.process_time() - cpu_start,
-                         games=step * config.agent.batch_size)
+          log(step, metrics, evaluate=due_eval)
           if due_eval:
-            metrics.update(evaluator(state.params))
             next_eval = step + run_cfg.eval_every - step % run_cfg.eval_every
-          record = logger.write(step, metrics)
           next_log = step + run_cfg.log_every - step % run_cfg.log_every
-        bar.update(step, rate, record)
+        bar.update(step, rate, shown)
         if (step - last_ckpt_step >= run_cfg.checkpoint_every or
             now - last_ckpt_time >= run_cfg.checkpoint_every_s):
           checkpointer.save(state, meta)
           last_ckpt_time, last_ckpt_step = now, step
+      if metrics is not None and logged_step != step:  # stopped early
+        log(step, metrics, evaluate=next_eval is not None)
     checkpointer.save(state, meta)
   finally:
     bar.close()
     logger.close()
     checkpointer.close()
   return TrainResult(run_dir=run_dir, step=step, stop_reason=stop_reason,
-                     metrics=record)
-
-
-def final_metrics(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-  """The last metrics record of a run (empty if none)."""
-  records = log_lib.read_metrics(run_dir)
-  return records[-1] if records else {}
-
-
-def steps_to_reach(records: list[dict[str, Any]], key: str,
-                   target: float) -> int | None:
-  """First logged step at which `key` <= `target` (None if never)."""
-  for r in records:
-    v = r.get(key)
-    if isinstance(v, (int, float)) and np.isfinite(v) and v <= target:
-      return int(r["step"])
-  return None
+                     metrics=shown)

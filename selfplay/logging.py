@@ -74,19 +74,21 @@ def read_metrics(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 
 class Progress:
-  """A rich progress bar showing learner steps/s and the latest metrics.
+  """Training progress: learner steps/s and the latest metrics.
 
-  When disabled (no terminal), it prints one plain line per new log record
-  instead, so logs of batch jobs still show progress.
+  Modes: "bar" (a rich progress bar, for terminals), "lines" (one plain line
+  per new log record, for batch jobs and log files) and "off".
   """
 
-  def __init__(self, total: int, start: int = 0, enabled: bool = True,
+  def __init__(self, total: int, start: int = 0, mode: str = "bar",
                shown: tuple[str, ...] = ("loss", "nash_conv")):
-    self._enabled = enabled
+    if mode not in ("bar", "lines", "off"):
+      raise ValueError(f"progress mode must be bar, lines or off, got {mode!r}")
+    self._mode = mode
     self._shown = shown
     self._total = total
     self._last_printed: Any = None
-    if not enabled:
+    if mode != "bar":
       return
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,  # pylint: disable=g-import-not-at-top
                                TextColumn, TimeElapsedColumn, TimeRemainingColumn)
@@ -102,7 +104,9 @@ class Progress:
   def update(self, step: int, rate: float, metrics: Mapping[str, Any]) -> None:
     info = "  ".join(f"{k}={float(np.asarray(metrics[k])):.4g}"
                      for k in self._shown if k in metrics)
-    if not self._enabled:
+    if self._mode == "off":
+      return
+    if self._mode == "lines":
       if metrics and metrics.get("step") != self._last_printed:
         self._last_printed = metrics.get("step")
         print(f"step {step}/{self._total}  {rate:.1f} steps/s  {info}",
@@ -111,5 +115,5 @@ class Progress:
     self._bar.update(self._task, completed=step, rate=f"{rate:.1f}", info=info)
 
   def close(self) -> None:
-    if self._enabled:
+    if self._mode == "bar":
       self._bar.stop()

@@ -29,10 +29,10 @@ def _cfg(*extra):
 
 def test_resumed_run_equals_uninterrupted_run(tmp_path):
   cfg = _cfg()
-  anakin.train(cfg, tmp_path / "a", num_steps=40, progress=False)
-  anakin.train(cfg, tmp_path / "b", num_steps=20, progress=False)
+  anakin.train(cfg, tmp_path / "a", num_steps=40, progress="off")
+  anakin.train(cfg, tmp_path / "b", num_steps=20, progress="off")
   result = anakin.train(cfg, tmp_path / "b", num_steps=40, resume=True,
-                        progress=False)
+                        progress="off")
   assert result.step == 40 and result.stop_reason == "steps"
   a, b = anakin.restore_run(tmp_path / "a"), anakin.restore_run(tmp_path / "b")
   chex.assert_trees_all_equal(a.state.params, b.state.params)
@@ -43,26 +43,28 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
 
 def test_time_limit_stops_with_a_final_checkpoint(tmp_path):
   result = anakin.train(_cfg(), tmp_path, num_steps=10**7, time_limit_s=3,
-                        progress=False)
+                        progress="off")
   assert result.stop_reason == "time_limit"
   assert 0 < result.step < 10**7
   assert int(anakin.restore_run(tmp_path).state.step) == result.step
+  # The stop is logged, so the last record describes the final policy.
+  assert log_lib.read_metrics(tmp_path)[-1]["step"] == result.step
 
 
 def test_refuses_to_overwrite_a_run(tmp_path):
-  anakin.train(_cfg(), tmp_path, num_steps=10, progress=False)
+  anakin.train(_cfg(), tmp_path, num_steps=10, progress="off")
   with pytest.raises(ValueError, match="already holds a run"):
-    anakin.train(_cfg(), tmp_path, num_steps=10, progress=False)
+    anakin.train(_cfg(), tmp_path, num_steps=10, progress="off")
 
 
 def test_kuhn_converges_and_load_policy_is_measured_by_openspiel(tmp_path):
-  cfg = config_lib.load("kuhn_rnad", ["run.eval_every=3000"])
-  anakin.train(cfg, tmp_path, num_steps=3000, progress=False)
+  cfg = config_lib.load("kuhn_rnad", ["run.eval_every=8000"])
+  anakin.train(cfg, tmp_path, num_steps=8000, progress="off")
   policy = rnad.load_policy(tmp_path)
   assert policy.game.get_type().short_name == "kuhn_poker"
   nash_conv = exploitability.nash_conv(policy.game, policy)
-  # A uniform policy has NashConv 0.917; R-NaD gets near 0.05 in 3000 steps.
-  assert nash_conv < 0.15
+  # A uniform policy has NashConv 0.917; R-NaD is below 0.05 by 6000 steps.
+  assert nash_conv < 0.1
   logged = log_lib.read_metrics(tmp_path)[-1]
   np.testing.assert_allclose(logged["nash_conv"], nash_conv, rtol=1e-6)
   # The game value for the first player at equilibrium is -1/18.
@@ -95,7 +97,7 @@ def test_sigkill_then_resume_continues_from_last_checkpoint(tmp_path):
   killed_at = int(last.state.step)
   assert killed_at >= 50
   result = anakin.train(last.config, run_dir, resume=True,
-                        num_steps=killed_at + 30, progress=False)
+                        num_steps=killed_at + 30, progress="off")
   assert result.step == killed_at + 30
   steps = [r["step"] for r in log_lib.read_metrics(run_dir)]
   assert steps[-3:] == [killed_at + 10, killed_at + 20, killed_at + 30]

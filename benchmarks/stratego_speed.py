@@ -9,6 +9,7 @@ the clock stops after `block_until_ready`.
 Usage:
   python benchmarks/stratego_speed.py [--variant classic]
       [--batch-sizes 1,8,64,512,2048,8192] [--plies 200000]
+      [--samplers mask,bitboards] [--no-more-squares] [--no-two-square]
 
 Prints one JSON line per batch size, then a markdown table.
 """
@@ -132,12 +133,18 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--plies", type=int, default=200_000,
                       help="plies per measurement (before rounding)")
   parser.add_argument("--max-plies", type=int, default=None)
+  parser.add_argument("--no-two-square", action="store_true",
+                      help="switch the two-square rule off")
+  parser.add_argument("--no-more-squares", action="store_true",
+                      help="switch the more-squares rule off")
   parser.add_argument("--samplers", default="mask,bitboards",
                       help="mask: from legal_action_mask ([A] bool); "
                       "bitboards: from the state's packed legal moves")
   args = parser.parse_args(argv)
   game = games.make("stratego", variant=args.variant,
-                    max_plies=args.max_plies)
+                    max_plies=args.max_plies,
+                    two_square_rule=not args.no_two_square,
+                    more_squares_rule=not args.no_more_squares)
   device = jax.devices()[0]
   rows = []
   for batch_size in (int(b) for b in args.batch_sizes.split(",")):
@@ -147,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
                  **measure(game, batch_size, args.plies, sampler))
       rows.append(row)
       print(json.dumps(row), flush=True)
-  print(f"\nStratego {args.variant}, random legal play, full rules, on "
+  rules = ", ".join(
+      name for name, on in (("two-square", game.two_square_rule),
+                            ("more-squares", game.more_squares_rule)) if on)
+  print(f"\nStratego {args.variant}, random legal play, rules: "
+        f"{rules or 'no repetition rules'}; on "
         f"{device.device_kind} ({device.platform}), load average "
         f"{os.getloadavg()[0]:.1f}:\n")
   samplers = args.samplers.split(",")

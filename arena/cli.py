@@ -13,6 +13,13 @@ import pathlib
 import sys
 from typing import Callable, Sequence
 
+from arena import play as _play
+from arena import tournament as _tournament
+
+# Modules that add a subcommand: `add_parser(subparsers)` sets `run` as the
+# parser's `handler` default; `run(args) -> exit code`.
+_SUBCOMMAND_MODULES = (_play, _tournament)
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
@@ -74,6 +81,8 @@ def _build_parser() -> argparse.ArgumentParser:
       "and without test-time post-processing.")
   nc.add_argument("run_dir", metavar="RUN_DIR")
   nc.add_argument("--step", type=int, help="checkpoint step (default: latest)")
+  for module in _SUBCOMMAND_MODULES:
+    module.add_parser(sub)
   return parser
 
 
@@ -138,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
   absl_logging.set_verbosity(absl_logging.ERROR)  # orbax's info chatter
   from agents.core import CheckpointError  # pylint: disable=g-import-not-at-top
   try:
-    return _COMMANDS[args.command](args)
+    handler = getattr(args, "handler", None) or _COMMANDS[args.command]
+    return handler(args)
   except (UsageError, CheckpointError, ValueError, FileNotFoundError) as e:
     print(f"arena {args.command}: error: {e}", file=sys.stderr)
     return EXIT_USAGE

@@ -1,0 +1,64 @@
+"""Players at a table: every bot, agent checkpoint or OpenSpiel bot behind one interface.
+
+The interface is OpenSpiel's `pyspiel.Bot` (`step(state) -> action`,
+`restart_at(state)`, `inform_action(state, player, action)`), so OpenSpiel's
+own bots and evaluators sit at the same table as ours.
+
+Player specs (strings, as written in tournament files and on the command line):
+
+  random            uniformly random legal moves (OpenSpiel's UniformRandomBot)
+  heuristic         the game's heuristic bot (`eval.bots`), where it has one
+  PATH              a training run directory: its policy, sampled
+  PATH@STEP         the same at checkpoint STEP
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+import pyspiel
+from open_spiel.python.bots import policy as policy_bot
+from open_spiel.python.bots import uniform_random
+
+BUILTIN = ("random", "heuristic")
+
+
+class PlayerSpecError(ValueError):
+  """A player spec that names nothing we can build."""
+
+
+def _split_step(spec: str) -> tuple[str, int | None]:
+  path, sep, step = spec.rpartition("@")
+  if not sep or not step.isdigit():
+    return spec, None
+  return path, int(step)
+
+
+def make_player(spec: str, game: pyspiel.Game, player_id: int,
+                seed: int) -> pyspiel.Bot:
+  """Builds the player `spec` for seat `player_id` of `game`.
+
+  Raises:
+    PlayerSpecError: `spec` is neither a built-in bot nor a run directory, or
+      the run was trained on another game.
+    agents.core.CheckpointError: the run directory is unreadable.
+  """
+  rng = np.random.RandomState(seed)
+  if spec == "random":
+    return uniform_random.UniformRandomBot(player_id, rng)
+  if spec == "heuristic":
+    from eval import bots  # pylint: disable=g-import-not-at-top
+    return bots.heuristic_bot(game, player_id, seed)
+  path, step = _split_step(spec)
+  if not pathlib.Path(path).is_dir():
+    raise PlayerSpecError(
+        f"player {spec!r}: not one of {', '.join(BUILTIN)} and not a run "
+        "directory")
+  from agents.rnad import load_policy  # pylint: disable=g-import-not-at-top
+  policy = load_policy(os.fspath(path), step=step)
+  if str(policy.game) != str(game):
+    raise PlayerSpecError(
+        f"player {spec!r} was trained on {policy.game}, not {game}")
+  return policy_bot.PolicyBot(player_id, rng, policy)

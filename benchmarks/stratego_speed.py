@@ -36,45 +36,28 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import games  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-
-def _pick(key: jax.Array, counts: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """A random unit of `counts` ([N] int32): (its bucket, its rank in it)."""
-  total = jnp.sum(counts)
-  pick = jax.random.randint(key, (), 0, jnp.maximum(total, 1))
-  ends = jnp.cumsum(counts)
-  bucket = jnp.sum(ends <= pick).astype(jnp.int32)
-  return bucket, pick - (ends[bucket] - counts[bucket])
-
-
-def _nth_set(bits: jax.Array, n: jax.Array) -> jax.Array:
-  """Index of the n-th (from 0) True entry of `bits` ([N] bool)."""
-  return jnp.sum(jnp.cumsum(bits, dtype=jnp.int32) <= n).astype(jnp.int32)
+from games.stratego import bitboard  # pylint: disable=g-import-not-at-top
 
 
 def sample_from_mask(game, key: jax.Array, state) -> jax.Array:
   """A uniformly random legal action from `game.legal_action_mask`.
 
-  Two levels (plane, then square) keep every cumulative sum short.
+  Two levels (plane, then square), each found by a binary search over
+  counts (`bitboard.find_nth`).
   """
   s = game.variant.num_squares
   mask = game.legal_action_mask(state).reshape(-1, s)  # [planes, S]
-  plane, n = _pick(key, jnp.sum(mask, axis=1, dtype=jnp.int32))
-  return plane * s + _nth_set(mask[plane], n)
+  # Byte sums (S < 256): XLA would materialise an int32 copy of the mask.
+  per_plane = jnp.sum(mask, axis=1, dtype=jnp.uint8).astype(jnp.int32)
+  n = bitboard.uniform_below(key, jnp.sum(per_plane))
+  plane, n = bitboard.find_nth(per_plane, n)
+  square, _ = bitboard.find_nth(mask[plane].astype(jnp.int32), n)
+  return plane * s + square
 
 
 def sample_from_bitboards(game, key: jax.Array, state) -> jax.Array:
   """The same distribution, read straight from the state's bitboards."""
-  v = game.variant
-  words = state.legal  # [planes, H] words of W bits.
-  counts = jax.lax.population_count(words).astype(jnp.int32)
-  plane, n = _pick(key, jnp.sum(counts, axis=1))
-  ends = jnp.cumsum(counts[plane])
-  row = jnp.sum(ends <= n).astype(jnp.int32)
-  n = n - (ends[row] - counts[plane, row])
-  bits = (words[plane, row] >> jnp.arange(v.width, dtype=jnp.uint32)) & 1
-  return (plane * v.num_squares + row * v.width
-          + _nth_set(bits == 1, n)).astype(jnp.int32)
+  return bitboard.sample(game.variant, key, state.legal)
 
 
 _SAMPLERS = {"mask": sample_from_mask, "bitboards": sample_from_bitboards}

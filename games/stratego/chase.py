@@ -33,7 +33,7 @@ from games.stratego import tables as tables_lib
 
 
 def _piece_index(rank: jax.Array, owner: jax.Array) -> jax.Array:
-  """[S] int32: owner * 12 + code, 0 on empty squares."""
+  """owner * 12 + code, 0 on empty squares (any shape)."""
   return jnp.where(owner < 0, 0, owner.astype(jnp.int32) * 12 + rank)
 
 
@@ -45,12 +45,32 @@ def position_hash(t: tables_lib.Tables, rank: jax.Array,
   return jax.lax.reduce(keys, np.uint32(0), jax.lax.bitwise_xor, (0,))
 
 
-def update(t: tables_lib.Tables, st: state_lib.State, player: jax.Array,
-           src: jax.Array, dst: jax.Array, attack: jax.Array,
-           new_owner: jax.Array, new_hash: jax.Array) -> dict[str, jax.Array]:
+def square_key(t: tables_lib.Tables, square: jax.Array, rank: jax.Array,
+               owner: jax.Array) -> jax.Array:
+  """[..., 2] uint32: the hash key of a piece (`rank`, `owner`) on `square`.
+
+  Zero for an empty square, so updating `position_hash` after a move is an
+  XOR of the keys of the squares it changed.
+  """
+  return (jnp.asarray(t.square_keys)[square]
+          * jnp.asarray(t.piece_keys)[_piece_index(rank, owner)])
+
+
+def _adjacent(width: int, a: jax.Array, b: jax.Array) -> jax.Array:
+  """Whether squares `a` and `b` are orthogonal neighbours (if both >= 0)."""
+  ra, ca = bitboard.divmod_(a, width)
+  rb, cb = bitboard.divmod_(b, width)
+  return jnp.abs(ra - rb) + jnp.abs(ca - cb) == 1
+
+
+def update(variant: config.Variant, t: tables_lib.Tables,
+           st: state_lib.State, player: jax.Array, src: jax.Array,
+           dst: jax.Array, attack: jax.Array, new_owner: jax.Array,
+           new_hash: jax.Array) -> dict[str, jax.Array]:
   """The chase fields after `player` moved `src`->`dst` (before the move).
 
   Args:
+    variant: the board.
     t: the variant's tables.
     st: the state before the move.
     player: the mover, [] int32.
@@ -63,20 +83,22 @@ def update(t: tables_lib.Tables, st: state_lib.State, player: jax.Array,
   Returns:
     The replacement values of the State's chase fields.
   """
-  adjacent = jnp.asarray(t.adjacent)
+  w = variant.width
   last_dst = st.recent_to[-1]
   evasion = ((st.chaser == 1 - player) & ~attack & (last_dst >= 0)
-             & adjacent[src, jnp.maximum(last_dst, 0)])
+             & _adjacent(w, src, last_dst))
   chasing = ((st.chaser == player) & (st.chase_square >= 0) & ~attack
-             & adjacent[dst, jnp.maximum(st.chase_square, 0)])
-  threat = ~attack & jnp.any(adjacent[dst] & (new_owner == 1 - player))
+             & _adjacent(w, dst, st.chase_square))
+  around = jnp.asarray(t.neighbours)[dst]  # [4], -1 off the board.
+  threat = ~attack & jnp.any(
+      (around >= 0) & (new_owner[jnp.maximum(around, 0)] == 1 - player))
   keep = evasion | chasing
   record = ~evasion & (chasing | threat)  # The chaser's positions only.
   length = jnp.where(keep, st.chase_len, 0)
-  hashes = jnp.where(keep, st.chase_hashes, jnp.zeros_like(st.chase_hashes))
-  slot = jnp.where(record, length % state_lib.CHASE_HISTORY,
-                   state_lib.CHASE_HISTORY)
-  hashes = hashes.at[slot].set(new_hash, mode="drop")
+  slot = jnp.where(record, length % state_lib.CHASE_HISTORY, -1)
+  rows = jnp.arange(state_lib.CHASE_HISTORY).reshape(-1, 1)
+  hashes = jnp.where(rows == slot, new_hash.reshape(1, 2),
+                     jnp.where(keep, st.chase_hashes, jnp.uint32(0)))
   active = keep | threat
   return dict(
       chaser=jnp.where(evasion, st.chaser,
@@ -86,45 +108,79 @@ def update(t: tables_lib.Tables, st: state_lib.State, player: jax.Array,
       chase_len=(length + record).astype(jnp.int32))
 
 
-def forbid(t: tables_lib.Tables, variant: config.Variant, words: jax.Array,
-           rank: jax.Array, owner: jax.Array, player: jax.Array,
-           st: state_lib.State) -> jax.Array:
-  """Clears (in the legal-move bitboards `words`) the chasing moves of
-  `player` that would repeat a position.
+def _highest_bit(x: jax.Array) -> jax.Array:
+  """Index of the highest set bit of `x` (int32 > 0)."""
+  return 31 - jax.lax.clz(x)
+
+
+def _lowest_bit(x: jax.Array) -> jax.Array:
+  """Index of the lowest set bit of `x` (int32 > 0)."""
+  return jax.lax.population_count((x & -x) - 1)
+
+
+def forbidden_moves(t: tables_lib.Tables, variant: config.Variant,
+                    rank: jax.Array, owner: jax.Array, stops: jax.Array,
+                    player: jax.Array,
+                    st: state_lib.State) -> tuple[jax.Array, jax.Array]:
+  """The chasing moves of `player` that would repeat a position.
+
+  Returns (actions, forbidden), [16] each: the candidate chasing moves and
+  which of them the rule forbids (to clear from the legal moves).
 
   `st` supplies the chase and history fields (taken after the last move);
-  `rank`/`owner` are the current board. A chasing move lands on one of the
-  four squares next to the chased piece X; for each such square and each
-  direction only the first piece met looking back along that line can land
-  there, so 16 candidate moves are examined.
+  `rank`/`owner` are the current board and `stops` ([H] uint16) its packed
+  occupied and lake squares. A chasing move lands on one of the four squares
+  next to the chased piece X; for each such square and each direction only
+  the first piece met looking back along that line can land there, so 16
+  candidate moves are examined. That first piece is found with bit scans of
+  the neighbour's rank and file words, not by walking the line.
   """
-  s, n = variant.num_squares, variant.max_distance
+  h, w = variant.height, variant.width
   active = (st.chaser == player) & (st.chase_square >= 0)
-  around = jnp.asarray(t.neighbours)[jnp.maximum(st.chase_square, 0)]  # [4]
-  safe_around = jnp.maximum(around, 0)
-  # The squares looking back from each neighbour: [4 nb, 4 dir, L] (-1 off).
-  line = jnp.asarray(t.back_rays)[safe_around]
-  lakes = jnp.asarray(t.lakes)
-  stops = jnp.concatenate([(owner >= 0) | lakes, jnp.ones(1, bool)])
-  hit = stops[jnp.where(line < 0, s, line)]  # [4, 4, L]
-  first = jnp.argmax(hit, axis=-1).astype(jnp.int32)  # k - 1 of the move.
-  src = jnp.take_along_axis(line, first[..., None], axis=-1)[..., 0]  # [4, 4]
-  safe_src = jnp.maximum(src, 0)
-  dst = jnp.broadcast_to(around.reshape(4, 1), src.shape)
+  xr, xc = bitboard.divmod_(jnp.maximum(st.chase_square, 0), w)
+  # The squares next to X, in direction order (up, down, left, right).
+  dr, dc = (np.asarray(x) for x in zip(*config.DIRECTIONS))
+  nr, nc = xr + dr, xc + dc  # [4]
+  on_board = (nr >= 0) & (nr < h) & (nc >= 0) & (nc < w)
+  nr, nc = jnp.clip(nr, 0, h - 1), jnp.clip(nc, 0, w - 1)
+  around = nr * w + nc
+  stops = stops.astype(jnp.int32)
+  rank_word = stops[nr]  # [4]: bit c is (nr, c).
+  file_word = jnp.sum(((stops.reshape(1, h) >> nc.reshape(4, 1)) & 1)
+                      << jnp.arange(h).reshape(1, h), axis=1)  # bit r: (r, nc)
+  free = ((rank_word >> nc) & 1) == 0
+  # Stops behind each neighbour, for a move in each direction d: a move up
+  # comes from below (lower ranks), down from above, left from the right,
+  # right from the left.
+  below = file_word & ((1 << nr) - 1)
+  above = file_word >> (nr + 1)
+  right = rank_word >> (nc + 1)
+  left = rank_word & ((1 << nc) - 1)
+  columns = lambda xs: jnp.concatenate([x[:, None] for x in xs], axis=1)
+  found = columns([below, above, right, left]) != 0  # [4 nb, 4 d]
+  dist = columns([nr - _highest_bit(below), _lowest_bit(above) + 1,
+                  _lowest_bit(right) + 1, nc - _highest_bit(left)])
+  step = np.asarray([w, -w, -1, 1]).reshape(1, 4)  # Square step of each d.
+  src = around.reshape(4, 1) - dist * step
+  safe_src = jnp.clip(src, 0, variant.num_squares - 1)
+  src, safe_src, dist, found, around, free, on_board = bitboard.materialize(
+      src, safe_src, dist, found, around, free, on_board)
   moving = jnp.asarray(t.piece_keys)[_piece_index(rank[safe_src],
                                                   owner[safe_src])]
   keys = jnp.asarray(t.square_keys)
-  dst_keys = keys[safe_around].reshape(4, 1, 2)
-  new_hash = (st.position_hash.reshape(1, 1, 2)
-              ^ (keys[safe_src] * moving) ^ (dst_keys * moving))  # [4, 4, 2]
+  new_hash = bitboard.materialize(
+      st.position_hash.reshape(1, 1, 2)
+      ^ (keys[safe_src] * moving)
+      ^ (keys[around].reshape(4, 1, 2) * moving))  # [4, 4, 2]
   ch = state_lib.CHASE_HISTORY
   valid = (jnp.arange(ch) < st.chase_len).reshape(1, 1, ch)
   same = jnp.all(new_hash.reshape(4, 4, 1, 2)
                  == st.chase_hashes.reshape(1, 1, ch, 2), axis=-1)
   seen = jnp.any(same & valid, axis=-1)  # [4, 4]
-  back_home = (dst == st.recent_from[-2]) & (src == st.recent_to[-2])
-  free = ((owner[safe_around] < 0) & ~lakes[safe_around]).reshape(4, 1)
-  bad = (active & (src >= 0) & (around >= 0).reshape(4, 1) & free & seen
+  back_home = ((around.reshape(4, 1) == st.recent_from[-2])
+               & (src == st.recent_to[-2]))
+  bad = (active & found & (on_board & free).reshape(4, 1) & seen
          & ~back_home)
-  plane = np.arange(4).reshape(1, 4) * n + first
-  return bitboard.clear(variant, words, plane * s + src, bad)
+  plane = np.arange(4).reshape(1, 4) * variant.max_distance + dist - 1
+  return ((plane * variant.num_squares + safe_src).reshape(-1),
+          bad.reshape(-1))

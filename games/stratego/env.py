@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import chex
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from games import api
 from games.stratego import bitboard
@@ -115,6 +116,22 @@ class Stratego(api.Game):
   def observe(self, state: state_lib.State,
               player: jax.Array | int) -> jax.Array:
     return observe_lib.observe(self, state, jnp.asarray(player, jnp.int32))
+
+  @property
+  def spiel_game_string(self) -> str:
+    """`pyspiel.load_game` string of this game's OpenSpiel twin (`spiel`).
+
+    Same parameters and action ids; with `deployment="random"` the twin
+    deploys with chance nodes, which draw setups from the same distribution
+    as `init`.
+    """
+    from games.stratego import spiel  # pylint: disable=g-import-not-at-top
+    return spiel.game_string(self)
+
+  def spiel_observation(self, spiel_state: Any, player: int) -> np.ndarray:
+    """`observe` ([H, W, C] float32) of a state of `spiel_game_string`."""
+    from games.stratego import spiel  # pylint: disable=g-import-not-at-top
+    return spiel.observation(self, spiel_state, player)
 
   def render(self, state: state_lib.State, player: int | None = None) -> str:
     """A text board; `player` None shows everything, else that player's view."""

@@ -20,27 +20,19 @@ from games.stratego import bitboard
 from games.stratego import chase
 from games.stratego import config
 from games.stratego import state as state_lib
-from games.stratego import tables as tables_lib
 
 if TYPE_CHECKING:
   from games.stratego.env import Stratego
 
 State = state_lib.State
-_OPPOSITE = np.asarray(config.OPPOSITE, np.int32)
 
 
-def _direction(variant: config.Variant, src: jax.Array,
-               dst: jax.Array) -> jax.Array:
-  """Direction index of the straight move src -> dst."""
-  vertical = (src % variant.width) == (dst % variant.width)
-  return jnp.where(vertical, jnp.where(dst > src, 0, 1),
-                   jnp.where(dst < src, 2, 3))
+def _two_square_moves(variant: config.Variant, recent_from: jax.Array,
+                      recent_to: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """The moves the two-square rule forbids to the player to move.
 
-
-def _two_square_forbid(variant: config.Variant, t: tables_lib.Tables,
-                       words: jax.Array, recent_from: jax.Array,
-                       recent_to: jax.Array) -> jax.Array:
-  """Clears the moves the two-square rule forbids to the player to move.
+  Returns (actions, forbidden), [L] each: the moves back from the piece's
+  square, by distance, and which of them are forbidden.
 
   The mover's last three moves are at -6, -4 and -2 in the history. If they
   were made by one piece going back and forth on one line (each starting
@@ -49,45 +41,70 @@ def _two_square_forbid(variant: config.Variant, t: tables_lib.Tables,
   is exactly "A-B, B-A, A-B, then not B-A"; a Scout may not end its fourth
   move inside the stretch its first move covered.
   """
-  s, n = variant.num_squares, variant.max_distance
+  s, w, n = variant.num_squares, variant.width, variant.max_distance
   f1, f2, f3 = recent_from[-6], recent_from[-4], recent_from[-2]
   t1, t2, t3 = recent_to[-6], recent_to[-4], recent_to[-2]
   d1 = _direction(variant, f1, t1)
   d2 = _direction(variant, f2, t2)
   d3 = _direction(variant, f3, t3)
-  opp1 = jnp.asarray(_OPPOSITE)[d1]
-  on = (f1 >= 0) & (t1 == f2) & (t2 == f3) & (d2 == opp1) & (d3 == d1)
-  back = opp1
-  dist = jnp.arange(n, dtype=jnp.int32)
-  dest = jnp.asarray(t.target)[back, :, jnp.maximum(t3, 0)]  # [L]
-  lo, hi = jnp.minimum(f1, t1), jnp.maximum(f1, t1)
-  bad = on & (dest >= 0) & (dest >= lo) & (dest <= hi)
-  action = (back * n + dist) * s + t3
-  return bitboard.clear(variant, words, action, bad)
+  back = d1 ^ 1  # The opposite direction (config.OPPOSITE).
+  on = (f1 >= 0) & (t1 == f2) & (t2 == f3) & (d2 == back) & (d3 == d1)
+  # Positions along the line of the moves: the rank for vertical moves.
+  line = lambda sq: jnp.where(d1 < 2, *bitboard.divmod_(sq, w))
+  lo = jnp.minimum(line(f1), line(t1))
+  hi = jnp.maximum(line(f1), line(t1))
+  sign = jnp.where((back == 0) | (back == 3), 1, -1)  # Up, right: +1.
+  dist = jnp.arange(1, n + 1)
+  dest = line(t3) + sign * dist  # [L]
+  bad = on & (dest >= lo) & (dest <= hi)
+  return (back * n + dist - 1) * s + t3, bad
 
 
-def play_words(game: Stratego, rank: jax.Array, owner: jax.Array,
-               player: jax.Array, st: State) -> jax.Array:
-  """[4 * L, H] uint16: legal moves of `player` on the board `rank`/`owner`.
+def _direction(variant: config.Variant, src: jax.Array,
+               dst: jax.Array) -> jax.Array:
+  """Direction index of the straight move src -> dst."""
+  vertical = (bitboard.divmod_(src, variant.width)[1]
+              == bitboard.divmod_(dst, variant.width)[1])
+  return jnp.where(vertical, jnp.where(dst > src, 0, 1),
+                   jnp.where(dst < src, 2, 3))
 
-  `st` supplies the move history and chase fields (already updated for the
-  last move).
+
+def play_words(game: Stratego, st: State) -> jax.Array:
+  """[4 * L, H] uint16: legal moves of the player to move in `st`.
+
+  `st` supplies the board (and its packed copy), the move history and the
+  chase fields (all already updated for the last move).
   """
-  v, t = game.variant, game.tables
-  words = bitboard.move_words(v, rank, owner, player)
-  if game.two_square_rule:
-    words = _two_square_forbid(v, t, words, st.recent_from, st.recent_to)
+  v, t, p = game.variant, game.tables, st.current_player
+  words = bitboard.move_words(v, st.occupied, st.movable, st.scouts, p)
+  actions, forbidden = [], []
   if game.more_squares_rule:
-    words = chase.forbid(t, v, words, rank, owner, player, st)
+    stops = st.occupied[0] | st.occupied[1] | jnp.asarray(bitboard.lakes(v))
+    chased, bad = chase.forbidden_moves(t, v, st.rank, st.owner, stops, p, st)
+    actions.append(chased)
+    forbidden.append(bad)
+  if game.two_square_rule:
+    shuttle, bad = _two_square_moves(v, st.recent_from, st.recent_to)
+    if actions:  # Cleared once: drop the moves the chase rule clears.
+      bad = bad & ~jnp.any((shuttle.reshape(-1, 1) == chased.reshape(1, -1))
+                           & forbidden[0].reshape(1, -1), axis=1)
+    actions.append(shuttle)
+    forbidden.append(bad)
+  if actions:
+    words = bitboard.clear(v, words, jnp.concatenate(actions),
+                           jnp.concatenate(forbidden))
   return words
 
 
-def _deploy_words(game: Stratego, owner: jax.Array,
-                  player: jax.Array) -> jax.Array:
-  """Empty home squares of `player` in plane 0 (action id = square)."""
-  free = jnp.asarray(game.tables.home)[player] & (owner < 0)
-  words = jnp.zeros((game.num_planes, game.variant.height), bitboard.WORD)
-  return words.at[0].set(bitboard.pack(game.variant, free))
+def _deploy_words(game: Stratego, st: State) -> jax.Array:
+  """Empty home squares of the player to move in plane 0 (action = square)."""
+  v, p = game.variant, st.current_player
+  bits = 1 << np.arange(v.width)
+  home = (game.tables.home.reshape(2, v.height, v.width) * bits).sum(-1)
+  free = (jnp.asarray(home.astype(np.uint16))[p]
+          & ~(st.occupied[0] | st.occupied[1]))
+  plane = jnp.arange(game.num_planes).reshape(-1, 1) == 0
+  return jnp.where(plane, free.reshape(1, -1), bitboard.WORD(0))
 
 
 def _conclude(game: Stratego, st: State, deploying: jax.Array) -> State:
@@ -96,21 +113,22 @@ def _conclude(game: Stratego, st: State, deploying: jax.Array) -> State:
   A player with no legal move loses; if the other player has no movable piece
   either, the game is drawn. Then the ply limit (a draw) is applied.
   """
-  p = st.current_player
-  moves = play_words(game, st.rank, st.owner, p, st)
+  v, p = game.variant, st.current_player
+  moves = play_words(game, st)
   if game.deploy_total:
-    words = jnp.where(deploying, _deploy_words(game, st.owner, p), moves)
+    words = jnp.where(deploying, _deploy_words(game, st), moves)
   else:
     words = moves
-  stuck = ~deploying & ~jnp.any(moves != 0) & ~st.terminated
-  other_can = bitboard.can_move(game.variant, st.rank, st.owner, 1 - p)
+  any_move = jax.lax.reduce(moves, bitboard.WORD(0), jax.lax.bitwise_or,
+                            (0, 1)) != 0
+  stuck = ~deploying & ~any_move & ~st.terminated
+  other_can = bitboard.can_move(v, st.occupied, st.movable, 1 - p)
   stuck_returns = jnp.where(
       other_can, jnp.where(jnp.arange(2) == p, -1.0, 1.0), 0.0)
   limit = ~deploying & (st.ply >= game.max_plies) & ~st.terminated & ~stuck
-  terminated = st.terminated | stuck | limit
+  terminated = bitboard.materialize(st.terminated | stuck | limit)
   returns = jnp.where(stuck, stuck_returns, st.returns).astype(jnp.float32)
-  words = jnp.where(terminated, bitboard.full(game.variant, game.num_planes),
-                    words)
+  words = jnp.where(terminated, bitboard.full(v, game.num_planes), words)
   return st.replace(legal=words, terminated=terminated, returns=returns)
 
 
@@ -152,6 +170,7 @@ def init_from_board(game: Stratego, rank: jax.Array,
   rank = jnp.asarray(rank, jnp.int8)
   owner = jnp.asarray(owner, jnp.int8)
   s, h = game.variant.num_squares, state_lib.HISTORY
+  occupied, movable, scouts = bitboard.pack_board(game.variant, rank, owner)
   st = State(
       rank=rank, owner=owner,
       revealed=jnp.zeros(s, bool), moved=jnp.zeros(s, bool),
@@ -164,6 +183,7 @@ def init_from_board(game: Stratego, rank: jax.Array,
       chase_len=jnp.int32(0),
       position_hash=chase.position_hash(game.tables, rank, owner),
       legal=jnp.zeros((game.num_planes, game.variant.height), bitboard.WORD),
+      occupied=occupied, movable=movable, scouts=scouts,
       terminated=jnp.bool_(False), returns=jnp.zeros(2, jnp.float32))
   return _conclude(game, st, jnp.bool_(game.deploy_total > 0))
 
@@ -177,8 +197,14 @@ def _fight(attacker: jax.Array, defender: jax.Array) -> jax.Array:
 
 
 def step(game: Stratego, st: State, action: jax.Array) -> State:
-  """Plays `action` for `st.current_player`; see the package docstring."""
+  """Plays `action` for `st.current_player`; see the package docstring.
+
+  Written for `vmap` on a CPU: the board is updated with `where` over whole
+  arrays (no scatters), the packed boards and the position hash
+  incrementally.
+  """
   v, t = game.variant, game.tables
+  s, n = v.num_squares, v.max_distance
   a = jnp.clip(jnp.asarray(action, jnp.int32), 0, game.num_actions - 1)
   legal = (a == action) & bitboard.has(v, st.legal, a)
   p = st.current_player
@@ -186,45 +212,88 @@ def step(game: Stratego, st: State, action: jax.Array) -> State:
                else jnp.bool_(False))
 
   # A move (also computed while deploying, then discarded).
-  src = jnp.asarray(t.action_from)[a]
-  dst = jnp.maximum(jnp.asarray(t.action_to)[a], 0)
-  far = jnp.asarray(t.action_dist)[a] > 1
+  plane, src = bitboard.divmod_(a, s)
+  direction, dist = bitboard.divmod_(plane, n)
+  step_of = jnp.asarray(np.asarray([v.width, -v.width, -1, 1], np.int32))
+  dst = jnp.clip(src + (dist + 1) * step_of[direction], 0, s - 1)
+  far = dist > 0
   piece, target = st.rank[src], st.rank[dst]
-  attack = st.owner[dst] == 1 - p
+  defender = st.owner[dst]
+  attack = defender == 1 - p
   tie = attack & (piece == target)
   wins = ~attack | (~tie & _fight(piece, target))
   held = attack & ~tie & ~wins  # The defender stays.
   flag_taken = attack & (target == config.FLAG)
-  rank = st.rank.at[src].set(0).at[dst].set(
-      jnp.where(wins, piece, jnp.where(held, target, 0)).astype(jnp.int8))
-  owner = st.owner.at[src].set(-1).at[dst].set(
-      jnp.where(wins, p, jnp.where(held, 1 - p, -1)).astype(jnp.int8))
-  revealed = st.revealed.at[src].set(False).at[dst].set(
-      jnp.where(wins, st.revealed[src] | attack | far, held))
-  moved = st.moved.at[src].set(False).at[dst].set(
-      jnp.where(wins, True, held & st.moved[dst]))
+  dst_rank = jnp.where(wins, piece, jnp.where(held, target, 0)).astype(
+      jnp.int8)
+  dst_owner = jnp.where(wins, p, jnp.where(held, 1 - p, -1)).astype(jnp.int8)
+  dst_revealed = jnp.where(wins, st.revealed[src] | attack | far, held)
+  dst_moved = jnp.where(wins, True, held & st.moved[dst])
+  src_row, src_bit = bitboard.square_bit(v, src)
+  dst_row, dst_bit = bitboard.square_bit(v, dst)
+  (src, dst, dst_rank, dst_owner, dst_revealed, dst_moved, src_row, src_bit,
+   dst_row, dst_bit, legal) = bitboard.materialize(
+       src, dst, dst_rank, dst_owner, dst_revealed, dst_moved, src_row,
+       src_bit, dst_row, dst_bit, legal)
+  squares = jnp.arange(s)
+  at_src, at_dst = squares == src, squares == dst
+  put = lambda x, at_dst_value, at_src_value: jnp.where(
+      at_dst, at_dst_value, jnp.where(at_src, at_src_value, x))
+  rank = put(st.rank, dst_rank, jnp.int8(0))
+  owner = put(st.owner, dst_owner, jnp.int8(-1))
+  revealed = put(st.revealed, dst_revealed, False)
+  moved = put(st.moved, dst_moved, False)
+  change = (chase.square_key(t, src, piece, p)
+            ^ chase.square_key(t, dst, target, defender)
+            ^ chase.square_key(t, dst, dst_rank, dst_owner))
+  # The packed boards, [2, H]: the mover's piece leaves src and lands on dst
+  # if it wins; a removed defender leaves dst.
+  mover = jnp.arange(2).reshape(2, 1) == p
+  from_src = jnp.where(mover, bitboard.square_words(v, src_row, src_bit),
+                       bitboard.WORD(0))
+  dst_word = bitboard.square_words(v, dst_row, dst_bit)
+  removed = jnp.where(~mover & attack & ~held, dst_word, bitboard.WORD(0))
+  lands = jnp.where(mover & wins, dst_word, bitboard.WORD(0))
+  is_scout = piece == config.SCOUT
+  occupied = (st.occupied & ~from_src & ~removed) | lands
+  movable = (st.movable & ~from_src & ~removed) | lands
+  scouts = ((st.scouts & ~from_src & ~removed)
+            | jnp.where(is_scout, lands, bitboard.WORD(0)))
 
   if game.deploy_total:
-    n = game.variant.num_pieces
-    sq = jnp.minimum(a, v.num_squares - 1)
-    code = jnp.asarray(t.deploy_order)[st.deploy_step % n]
-    rank = jnp.where(deploying, st.rank.at[sq].set(code), rank)
-    owner = jnp.where(deploying, st.owner.at[sq].set(p.astype(jnp.int8)),
-                      owner)
+    k = game.variant.num_pieces
+    sq = jnp.minimum(a, s - 1)
+    code = jnp.asarray(t.deploy_order)[st.deploy_step % k]
+    place = squares == sq
+    rank = jnp.where(deploying, jnp.where(place, code, st.rank), rank)
+    owner = jnp.where(deploying,
+                      jnp.where(place, p.astype(jnp.int8), st.owner), owner)
     revealed = jnp.where(deploying, st.revealed, revealed)
     moved = jnp.where(deploying, st.moved, moved)
+    change = jnp.where(deploying, chase.square_key(t, sq, code, p), change)
+    sq_row, sq_bit = bitboard.materialize(*bitboard.square_bit(v, sq))
+    placed = jnp.where(mover, bitboard.square_words(v, sq_row, sq_bit),
+                       bitboard.WORD(0))
+    can_go = (code >= config.SPY) & (code <= config.MARSHAL)
+    occupied = jnp.where(deploying, st.occupied | placed, occupied)
+    movable = jnp.where(deploying,
+                        st.movable | jnp.where(can_go, placed, 0), movable)
+    scouts = jnp.where(
+        deploying, st.scouts | jnp.where(code == config.SCOUT, placed, 0),
+        scouts)
     deploy_step = st.deploy_step + deploying
     still = deploy_step < game.deploy_total
-    next_player = jnp.where(still, deploy_step // n,
+    next_player = jnp.where(still, deploy_step // k,
                             jnp.where(deploying, 0, 1 - p))
   else:
     deploy_step, still, next_player = st.deploy_step, jnp.bool_(False), 1 - p
 
   moving = ~deploying
   push = lambda h, x: jnp.where(moving, jnp.append(h[1:], x), h)
-  new_hash = chase.position_hash(t, rank, owner)
+  new_hash = st.position_hash ^ change
   nxt = st.replace(
       rank=rank, owner=owner, revealed=revealed, moved=moved,
+      occupied=occupied, movable=movable, scouts=scouts,
       current_player=next_player.astype(jnp.int32),
       ply=st.ply + moving, deploy_step=deploy_step,
       recent_from=push(st.recent_from, src), recent_to=push(st.recent_to, dst),
@@ -234,9 +303,15 @@ def step(game: Stratego, st: State, action: jax.Array) -> State:
                         jnp.where(jnp.arange(2) == p, 1.0, -1.0), 0.0
                         ).astype(jnp.float32))
   if game.more_squares_rule:
-    fields = chase.update(t, st, p, src, dst, attack, owner, new_hash)
-    nxt = nxt.replace(**{k: jnp.where(moving, x, getattr(st, k))
-                         for k, x in fields.items()})
+    fields = chase.update(v, t, st, p, src, dst, attack, owner, new_hash)
+    nxt = nxt.replace(**{f: jnp.where(moving, x, getattr(st, f))
+                         for f, x in fields.items()})
+  # The small fields feed many fusions of the move generator below.
+  small = ("current_player", "ply", "deploy_step", "recent_from", "recent_to",
+           "chase_square", "chaser", "chase_hashes", "chase_len",
+           "position_hash")
+  nxt = nxt.replace(**dict(zip(small, bitboard.materialize(
+      *(getattr(nxt, f) for f in small)))))
   nxt = _conclude(game, nxt, still)
 
   # An illegal action loses at once and leaves the board as it was.
@@ -245,4 +320,9 @@ def step(game: Stratego, st: State, action: jax.Array) -> State:
       legal=bitboard.full(v, game.num_planes),
       returns=jnp.where(jnp.arange(2) == p, -1.0, 1.0).astype(jnp.float32))
   nxt = jax.tree.map(lambda x, y: jnp.where(legal, x, y), nxt, lost)
-  return jax.tree.map(lambda x, y: jnp.where(st.terminated, x, y), st, nxt)
+  out = jax.tree.map(lambda x, y: jnp.where(st.terminated, x, y), st, nxt)
+  # A terminated state's legal words are all set, so this equals out.legal
+  # without reading st.legal (one pass less over the largest field).
+  return out.replace(legal=jnp.where(st.terminated | ~legal,
+                                     bitboard.full(v, game.num_planes),
+                                     nxt.legal))

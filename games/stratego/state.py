@@ -18,7 +18,10 @@ CHASE_HISTORY = 16
 class State:
   """A Stratego position plus what the rules need to remember.
 
-  S is the number of squares, A the number of actions.
+  S is the number of squares, A the number of actions, H the number of
+  ranks. `occupied`, `movable` and `scouts` are packed copies of the board
+  (bit c of word r is square r * W + c), updated by each step rather than
+  recomputed: the move generator works on them.
   """
 
   rank: jax.Array  # [S] int8: piece code, 0 empty (see config.py)
@@ -36,5 +39,8 @@ class State:
   chase_len: jax.Array  # [] int32: positions recorded in this chase
   position_hash: jax.Array  # [2] uint32: Zobrist hash of the board
   legal: jax.Array  # [4 * L, H] uint16: legal actions, bitboards (bitboard.py)
+  occupied: jax.Array  # [2, H] uint16: each player's pieces, packed rows
+  movable: jax.Array  # [2, H] uint16: each player's pieces that can move
+  scouts: jax.Array  # [2, H] uint16: each player's Scouts
   terminated: jax.Array  # [] bool
   returns: jax.Array  # [2] float32

@@ -18,14 +18,22 @@ from games.stratego import config
 from games.stratego import spiel
 
 
-@pytest.mark.parametrize("params", [
-    {"variant": "small"},
-    {"variant": "barrage", "max_plies": 100},
-    {"variant": "classic", "max_plies": 60,
-     "setup": config.default_setup(config.get_variant("classic"))},
+@pytest.mark.parametrize("params,chance", [
+    ({"variant": "small"}, False),
+    ({"variant": "small", "deployment": "random"}, True),
+    ({"variant": "small", "deployment": "fixed"}, False),
+    ({"variant": "barrage", "max_plies": 100}, False),
+    ({"variant": "barrage", "max_plies": 100, "deployment": "random"}, True),
+    ({"variant": "classic", "max_plies": 60,
+      "setup": config.default_setup(config.get_variant("classic"))}, False),
 ])
-def test_random_sim_test(params):
+def test_random_sim_test(params, chance):
   game = pyspiel.load_game("stratego", params)
+  mode = pyspiel.GameType.ChanceMode
+  assert game.get_type().chance_mode == (
+      mode.EXPLICIT_STOCHASTIC if chance else mode.DETERMINISTIC)
+  assert game.max_chance_outcomes() == (
+      game.jax_game.variant.num_squares if chance else 0)
   pyspiel.random_sim_test(game, num_sims=3, serialize=False, verbose=False)
 
 

@@ -112,12 +112,16 @@ def _train(args: argparse.Namespace) -> int:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = pathlib.Path(
         args.out or f"runs/{pathlib.Path(args.config).stem}-{stamp}")
-  result = anakin.train(config, run_dir, resume=bool(args.resume),
+  driver = anakin
+  if isinstance(config, config_lib.D4PGExperiment):
+    from selfplay import sebulba as driver  # pylint: disable=g-import-not-at-top
+  result = driver.train(config, run_dir, resume=bool(args.resume),
                         num_steps=args.steps, time_limit_s=args.time_limit,
                         progress=("bar" if sys.stderr.isatty() and
                                   not args.no_progress else "lines"))
   shown = {k: v for k, v in result.metrics.items()
-           if k in ("nash_conv", "nash_conv_raw", "loss", "steps_per_s")}
+           if k in ("nash_conv", "nash_conv_raw", "loss", "steps_per_s",
+                    "eval_return", "env_steps")}
   summary = "  ".join(f"{k}={v:.4g}" for k, v in sorted(shown.items())
                       if isinstance(v, (int, float)))
   print(f"arena: stopped at step {result.step} ({result.stop_reason}); "

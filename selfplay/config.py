@@ -22,7 +22,9 @@ import types
 import typing
 from typing import Any, Sequence
 
+from agents.d4pg.config import D4PGConfig
 from agents.rnad.config import RNaDConfig
+from selfplay.replay import ReplayConfig
 
 _CONFIG_DIR = pathlib.Path(__file__).resolve().parent.parent / "configs"
 
@@ -49,6 +51,10 @@ class RunConfig:
   time_limit_s: float = 0.0  # 0: no limit
   log_every: int = 1_000  # learner steps
   eval_every: int = 5_000  # learner steps; 0 disables evaluation
+  # Games too large for exact NashConv: games against each bot per evaluation
+  # (0: none), seats alternated.
+  eval_games: int = 0
+  eval_opponents: tuple[str, ...] = ("random",)
   checkpoint_every: int = 10_000  # learner steps
   checkpoint_every_s: float = 300.0  # also checkpoint at least this often
   keep_checkpoints: int = 3
@@ -60,7 +66,7 @@ class RunConfig:
       if getattr(self, name) <= 0:
         raise ValueError(f"run.{name} must be > 0, got {getattr(self, name)}")
     for name in ("time_limit_s", "checkpoint_every_s", "eval_every",
-                 "num_devices"):
+                 "num_devices", "eval_games"):
       if getattr(self, name) < 0:
         raise ValueError(f"run.{name} must be >= 0, got {getattr(self, name)}")
 
@@ -74,7 +80,46 @@ class RNaDExperiment:
   run: RunConfig = dataclasses.field(default_factory=RunConfig)
 
 
-EXPERIMENT_TYPES = {cls.__name__: cls for cls in (RNaDExperiment,)}
+@dataclasses.dataclass(frozen=True)
+class RuntimeConfig:
+  """Where and how the Sebulba actors run, and the replay between them."""
+
+  backend: str = "local"  # "local" (processes) or "ray"
+  ray_address: str = ""  # ray.init address; "" starts or joins a local one
+  num_actors: int = 0  # 0: one per CPU core of this machine
+  send_every: int = 25  # transitions per message from an actor
+  queue_size: int = 0  # messages in flight; 0: 2 per actor
+  eval_episodes: int = 5  # noiseless episodes per evaluation
+  max_env_steps: int = 0  # stop after this many env steps; 0: no limit
+  replay: ReplayConfig = dataclasses.field(default_factory=ReplayConfig)
+
+  def __post_init__(self):
+    if self.backend not in ("local", "ray"):
+      raise ValueError(
+          f"runtime.backend must be local or ray, got {self.backend!r}")
+    for name in ("send_every",):
+      if getattr(self, name) <= 0:
+        raise ValueError(
+            f"runtime.{name} must be > 0, got {getattr(self, name)}")
+    for name in ("num_actors", "queue_size", "eval_episodes", "max_env_steps"):
+      if getattr(self, name) < 0:
+        raise ValueError(
+            f"runtime.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class D4PGExperiment:
+  """D4PG on a Control Suite task (the Sebulba driver)."""
+
+  game: GameConfig = dataclasses.field(
+      default_factory=lambda: GameConfig(name="cartpole_swingup"))
+  agent: D4PGConfig = dataclasses.field(default_factory=D4PGConfig)
+  runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
+  run: RunConfig = dataclasses.field(default_factory=RunConfig)
+
+
+EXPERIMENT_TYPES = {cls.__name__: cls for cls in (RNaDExperiment,
+                                                  D4PGExperiment)}
 
 
 # ---------------------------------------------------------------- loading

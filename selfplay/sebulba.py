@@ -1,0 +1,365 @@
+"""The Sebulba driver: host environments, parallel actors, replay, a learner.
+
+Actors step Control Suite environments on the host, each in its own process
+(or as Ray tasks on a cluster with `runtime.backend=ray`), act with the
+latest policy parameters plus exploration noise, and send n-step transitions
+to the learner process. There the transitions go into a replay buffer whose
+rate limiter holds sampled/inserted transitions near `samples_per_insert`;
+the learner samples K batches at a time and runs K updates in one call of
+`agents.core.make_update` (Hessel et al. 2021, "Podracer architectures",
+arXiv:2104.06272; D4PG, Barth-Maron et al. 2018, arXiv:1804.08617). An
+evaluator plays the noiseless policy.
+
+This module is the impure shell: processes, queues, run directories,
+resumption, logging, checkpoints, time limits and signals. The replay buffer
+is not checkpointed: a resumed run refills `replay.min_size` transitions
+before it learns again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import signal
+import threading
+import time
+from typing import Any, Iterator, NamedTuple
+
+import jax
+import numpy as np
+
+from agents.core import (CheckpointError, Checkpointer, TrainState,
+                         check_batch_size, make_mesh, make_update,
+                         read_run_config, replicate, write_json_atomic)
+from agents.core.checkpoint import CONFIG_FILE
+from agents.d4pg import actor as d4pg_actor
+from agents.d4pg import learner as d4pg_learner
+from games import control
+from selfplay import config as config_lib
+from selfplay import logging as log_lib
+from selfplay import replay as replay_lib
+from selfplay import sebulba_actors
+
+
+class Run(NamedTuple):
+  """A restored training run."""
+
+  config: config_lib.D4PGExperiment
+  agent: d4pg_learner.D4PG
+  state: TrainState
+  run_dir: pathlib.Path
+  counters: dict[str, int]  # env_steps and episodes at the checkpoint
+
+
+class TrainResult(NamedTuple):
+  run_dir: pathlib.Path
+  step: int  # learner steps done in total
+  stop_reason: str  # "steps", "env_steps", "time_limit" or "signal"
+  metrics: dict[str, Any]  # the latest logged value of every metric
+
+
+def build(config: config_lib.D4PGExperiment) -> d4pg_learner.D4PG:
+  """The agent for the config's task.
+
+  Raises:
+    ValueError: for an unknown task.
+  """
+  obs_size, spec = control.specs(config.game.name)
+  return d4pg_learner.make_d4pg(obs_size, spec.minimum, spec.maximum,
+                                config.agent)
+
+
+def restore_run(run_dir: str | os.PathLike[str],
+                step: int | None = None) -> Run:
+  """Loads a D4PG run directory's config and checkpoint (latest by default).
+
+  Raises:
+    CheckpointError: for a missing, corrupt or non-D4PG run directory.
+  """
+  try:
+    config = config_lib.from_json(read_run_config(run_dir))
+  except ValueError as e:
+    if isinstance(e, CheckpointError):
+      raise
+    raise CheckpointError(f"{run_dir}/{CONFIG_FILE}: {e}") from e
+  if not isinstance(config, config_lib.D4PGExperiment):
+    raise CheckpointError(f"{str(run_dir)!r} holds a {type(config).__name__} "
+                          "run, not a D4PG one")
+  agent = build(config)
+  checkpointer = Checkpointer(run_dir, read_only=True)
+  try:
+    state, meta = checkpointer.restore(agent.init(jax.random.key(0)),
+                                       step=step)
+  finally:
+    checkpointer.close()
+  return Run(config, agent, state, pathlib.Path(run_dir),
+             dict(meta.get("counters", {})))
+
+
+# ---------------------------------------------------------------- learner
+
+
+class _Evaluator:
+  """Mean return of the noiseless policy over a few episodes."""
+
+  def __init__(self, config: config_lib.D4PGExperiment,
+               agent: d4pg_learner.D4PG):
+    self._episodes = config.runtime.eval_episodes
+    self._env = control.make(config.game.name, seed=config.run.seed * 10_000)
+    networks = agent.networks
+    self._act = jax.jit(lambda params, obs: d4pg_actor.select_action(
+        networks, params, obs, jax.random.key(0), 0.0))
+
+  def __call__(self, params) -> dict[str, float]:
+    if not self._episodes:
+      return {}
+    params = jax.device_get(params["policy"])
+    returns = []
+    for _ in range(self._episodes):
+      timestep, total = self._env.reset(), 0.0
+      while not timestep.last():
+        timestep = self._env.step(np.asarray(
+            self._act(params, timestep.observation)))
+        total += timestep.reward
+      returns.append(total)
+    return {"eval_return": float(np.mean(returns)),
+            "eval_return_std": float(np.std(returns))}
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+  """Sets the yielded event on SIGINT/SIGTERM (main thread only)."""
+  stop = threading.Event()
+  if threading.current_thread() is not threading.main_thread():
+    yield stop
+    return
+  previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+  for s in previous:
+    signal.signal(s, lambda *_: stop.set())
+  try:
+    yield stop
+  finally:
+    for s, handler in previous.items():
+      signal.signal(s, handler)
+
+
+def _error_buffer(config: config_lib.D4PGExperiment) -> float:
+  replay = config.runtime.replay
+  needed = replay_lib.RateLimiter.required_error_buffer(
+      # An episode's last message also carries its n-step remainder.
+      replay.samples_per_insert,
+      config.runtime.send_every + config.agent.n_step,
+      config.run.steps_per_call * config.agent.batch_size)
+  if not replay.error_buffer:
+    return max(needed, 0.1 * replay.samples_per_insert * replay.min_size)
+  if replay.error_buffer < needed:
+    raise ValueError(
+        f"runtime.replay.error_buffer={replay.error_buffer} is too small for "
+        f"samples_per_insert={replay.samples_per_insert}, send_every="
+        f"{config.runtime.send_every} (+ n_step) and "
+        f"{config.run.steps_per_call} x "
+        f"{config.agent.batch_size} samples per learner call; use >= {needed} "
+        "(or 0 for automatic)")
+  return replay.error_buffer
+
+
+def train(config: config_lib.D4PGExperiment,
+          run_dir: str | os.PathLike[str], *, resume: bool = False,
+          num_steps: int | None = None, time_limit_s: float | None = None,
+          progress: str = "bar") -> TrainResult:
+  """Trains (or resumes training) until a step/env-step/time limit or signal.
+
+  Args:
+    config: the resolved experiment config.
+    run_dir: where checkpoints, config.json and metrics.jsonl go.
+    resume: continue from the latest checkpoint in `run_dir`; otherwise
+      `run_dir` must not hold a run already.
+    num_steps: total learner steps to reach (default `config.run.num_steps`).
+    time_limit_s: wall-clock budget of this call, 0/None for
+      `config.run.time_limit_s` (0 there means none).
+    progress: "bar", "lines" (one line per log record) or "off".
+
+  Returns:
+    A `TrainResult`. A final checkpoint is always written.
+
+  Raises:
+    ValueError: for a bad config (unknown task, batch not divisible over the
+      devices, error buffer too small, Ray missing), or `run_dir` holding a
+      run when not resuming.
+    CheckpointError: when resuming from a missing or damaged run.
+  """
+  run_cfg, runtime = config.run, config.runtime
+  num_steps = num_steps or run_cfg.num_steps
+  time_limit_s = time_limit_s or run_cfg.time_limit_s
+  run_dir = pathlib.Path(run_dir)
+  agent = build(config)
+  mesh = make_mesh(run_cfg.num_devices or None)
+  batch_size, k_max = config.agent.batch_size, run_cfg.steps_per_call
+  check_batch_size(batch_size, mesh)
+  sebulba_actors.check_backend(runtime)
+  limiter = replay_lib.RateLimiter(runtime.replay.samples_per_insert,
+                                   runtime.replay.min_size,
+                                   _error_buffer(config))
+  if resume:
+    read_run_config(run_dir)  # clear error for a missing/corrupt directory
+  elif (run_dir / CONFIG_FILE).exists():
+    raise ValueError(f"{str(run_dir)!r} already holds a run; resume it with "
+                     "--resume or choose another --out")
+  checkpointer = Checkpointer(run_dir, max_to_keep=run_cfg.keep_checkpoints)
+  state = agent.init(jax.random.key(run_cfg.seed))
+  counters = {"env_steps": 0, "episodes": 0}
+  if resume:
+    state, meta = checkpointer.restore(state)
+    counters.update(meta.get("counters", {}))
+  write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
+  state = replicate(state, mesh)
+  step = int(jax.device_get(state.step))
+
+  obs_size, action_spec = control.specs(config.game.name)
+  spec = {"obs": ((obs_size,), np.float32),
+          "action": (action_spec.shape, np.float32),
+          "reward": ((), np.float32), "discount": ((), np.float32),
+          "next_obs": ((obs_size,), np.float32)}
+  buffer = replay_lib.ReplayBuffer(runtime.replay.capacity, spec,
+                                   runtime.replay)
+  rng = np.random.default_rng([run_cfg.seed, step])
+  updates: dict[int, Any] = {}
+  priorities = jax.jit(agent.priorities)
+
+  def update(state: TrainState, k: int):
+    if k not in updates:
+      updates[k] = make_update(agent.loss_fn, agent.optimizer, mesh,
+                               agent.after_update, steps_per_call=k)
+    items, slots, weights = buffer.sample(k * batch_size, rng)
+    limiter.sampled(k * batch_size)
+    shape = (k, batch_size) if k > 1 else (batch_size,)
+    batch = d4pg_learner.Transition(
+        weight=weights.reshape(shape),
+        **{f: v.reshape(*shape, *v.shape[1:]) for f, v in items.items()})
+    state, metrics = updates[k](state, batch)
+    if runtime.replay.prioritized:
+      flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[len(shape):]),
+                          batch)
+      buffer.update_priorities(slots, np.asarray(
+          priorities(state.params, state.extras, flat)))
+    return state, metrics
+
+  evaluator = _Evaluator(config, agent)
+  logger = log_lib.MetricsLogger(run_dir)
+  bar = log_lib.Progress(total=num_steps, start=step, mode=progress,
+                         shown=("eval_return", "train_return", "critic_loss"))
+  start = time.monotonic()
+  cpu_start = time.process_time()
+  last_ckpt_time, last_ckpt_step = start, step
+  next_log = step + run_cfg.log_every - step % run_cfg.log_every
+  next_eval = (step + run_cfg.eval_every - step % run_cfg.eval_every
+               if run_cfg.eval_every else None)
+  rate = {"t": start, "step": step, "env_steps": counters["env_steps"],
+          "wait": 0.0}
+  waited = 0.0  # seconds the learner spent waiting for transitions
+  recent_returns: list[float] = []
+  shown: dict[str, Any] = {}
+  logged_step = -1
+  metrics = None
+
+  def log(step: int, metrics, evaluate: bool) -> None:
+    nonlocal logged_step, recent_returns
+    now = time.monotonic()
+    dt = max(now - rate["t"], 1e-9)
+    record = dict(jax.device_get(metrics)) if metrics is not None else {}
+    record.update(
+        env_steps=counters["env_steps"], episodes=counters["episodes"],
+        updates_per_s=(step - rate["step"]) / dt,
+        env_steps_per_s=(counters["env_steps"] - rate["env_steps"]) / dt,
+        learner_wait_frac=(waited - rate["wait"]) / dt,
+        samples_per_insert=limiter.samples / max(limiter.inserts, 1),
+        replay_inserts=limiter.inserts, replay_samples=limiter.samples,
+        replay_size=buffer.size, elapsed_s=now - start,
+        cpu_s=time.process_time() - cpu_start)
+    if recent_returns:
+      record["train_return"] = float(np.mean(recent_returns))
+      recent_returns = []
+    if evaluate:
+      record.update(evaluator(state.params))
+    rate.update(t=time.monotonic(), step=step,
+                env_steps=counters["env_steps"], wait=waited)
+    shown.update(logger.write(step, record))
+    logged_step = step
+
+  def save() -> None:
+    checkpointer.save(state, {"config": config_lib.to_json(config),
+                              "counters": dict(counters)})
+
+  stop_reason = "steps"
+  actors = None
+  pending = None
+  try:
+    actors = sebulba_actors.Actors(config)
+    actors.broadcast(jax.device_get(state.params["policy"]))
+    with _stop_on_signals() as stop:
+      if next_eval is not None and step == 0:
+        shown.update(logger.write(0, {"env_steps": counters["env_steps"],
+                                      **evaluator(state.params)}))
+      while True:
+        if step >= num_steps:
+          break
+        if runtime.max_env_steps and counters["env_steps"] >= \
+            runtime.max_env_steps:
+          stop_reason = "env_steps"
+          break
+        if stop.is_set():
+          stop_reason = "signal"
+          break
+        if time_limit_s and time.monotonic() - start >= time_limit_s:
+          stop_reason = "time_limit"
+          break
+        # Insert every message that the rate limiter lets in.
+        if pending is None:
+          pending = actors.get(timeout=None)
+        if pending is not None:
+          _, items, returns = pending
+          n = 0 if items is None else len(items["reward"])
+          if limiter.can_insert(n):
+            if n:
+              buffer.insert(items)
+              limiter.inserted(n)
+            counters["env_steps"] += n
+            counters["episodes"] += len(returns)
+            recent_returns.extend(returns)
+            pending = None
+            continue
+        k = min(k_max, num_steps - step)
+        if not limiter.can_sample(k * batch_size):
+          if pending is None:
+            t0 = time.monotonic()
+            pending = actors.get(timeout=0.5)
+            waited += time.monotonic() - t0
+            actors.check_alive()
+          continue
+        state, metrics = update(state, k)
+        step = int(jax.device_get(state.step))
+        actors.broadcast(jax.device_get(state.params["policy"]))
+        due_eval = next_eval is not None and step >= next_eval
+        if step >= next_log or due_eval or step >= num_steps:
+          log(step, metrics, evaluate=due_eval)
+          if due_eval:
+            next_eval = step + run_cfg.eval_every - step % run_cfg.eval_every
+          next_log = step + run_cfg.log_every - step % run_cfg.log_every
+        bar.update(step, shown.get("updates_per_s", 0.0), shown)
+        now = time.monotonic()
+        if (step - last_ckpt_step >= run_cfg.checkpoint_every or
+            now - last_ckpt_time >= run_cfg.checkpoint_every_s):
+          save()
+          last_ckpt_time, last_ckpt_step = now, step
+      if logged_step != step:
+        log(step, metrics, evaluate=next_eval is not None)
+    save()
+  finally:
+    if actors is not None:
+      actors.close()
+    bar.close()
+    logger.close()
+    checkpointer.close()
+  return TrainResult(run_dir=run_dir, step=step, stop_reason=stop_reason,
+                     metrics=shown)

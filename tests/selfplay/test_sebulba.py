@@ -1,0 +1,132 @@
+"""The Sebulba driver on a real Control Suite task, through the CLI: a run
+killed with SIGKILL and resumed, the rate limiter in a live run, load_policy
+on a real dm_control observation, and one-line errors for bad input."""
+
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from agents import d4pg
+from agents.core import CheckpointError
+from arena import cli
+from games import control  # before dm_control: it turns rendering off
+from selfplay import config as config_lib
+from selfplay import logging as log_lib
+from selfplay import sebulba
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def resumed_run(tmp_path_factory):
+  """A smoke run killed by SIGKILL after a checkpoint, then resumed by the
+  CLI for 8 more learner steps. Returns (run_dir, killed_at, counters)."""
+  run_dir = tmp_path_factory.mktemp("d4pg") / "run"
+  cmd = [sys.executable, "-m", "arena", "train", "d4pg_smoke", "--out",
+         str(run_dir), "--no-progress", "--steps", "1000000"]
+  env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+  env.pop("XLA_FLAGS", None)
+  proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+  ckpt_dir = run_dir / "checkpoints"
+  deadline = time.time() + 240
+  while time.time() < deadline and proc.poll() is None:
+    steps = [int(p.name) for p in ckpt_dir.glob("*") if p.name.isdigit()] \
+        if ckpt_dir.exists() else []
+    if steps and max(steps) >= 20:
+      break
+    time.sleep(0.2)
+  proc.send_signal(signal.SIGKILL)
+  _, err = proc.communicate()
+  assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
+  last = sebulba.restore_run(run_dir)
+  killed_at, env_steps_at_kill = int(last.state.step), last.counters["env_steps"]
+  assert cli.main(["train", "--resume", str(run_dir), "--steps",
+                   str(killed_at + 8)]) == 0
+  return run_dir, killed_at, env_steps_at_kill
+
+
+def test_resume_after_sigkill_continues_from_the_checkpoint(resumed_run):
+  run_dir, killed_at, env_steps_at_kill = resumed_run
+  assert killed_at >= 20
+  run = sebulba.restore_run(run_dir)
+  assert int(run.state.step) == killed_at + 8
+  records = log_lib.read_metrics(run_dir)
+  assert records[-1]["step"] == killed_at + 8
+  # Env steps count on from the checkpoint's; the replay is not saved, so
+  # the resumed run first refills min_size (100) transitions.
+  assert env_steps_at_kill >= 100
+  assert records[-1]["env_steps"] >= env_steps_at_kill + 100
+  assert run.counters["env_steps"] == records[-1]["env_steps"]
+
+
+def test_rate_limiter_holds_samples_per_insert_in_a_live_run(resumed_run):
+  run_dir, _, _ = resumed_run
+  cfg = config_lib.load("d4pg_smoke")
+  spi, min_size = 4.0, 100
+  assert cfg.runtime.replay.samples_per_insert == spi
+  assert cfg.runtime.replay.min_size == min_size
+  # The automatic error buffer, for messages of up to send_every + n_step
+  # = 30 transitions and K * B = 64 samples per learner call.
+  eb = max(spi * 30, (spi * 30 + 4 * 16) / 2)
+  records = [r for r in log_lib.read_metrics(run_dir) if "replay_inserts" in r]
+  assert records
+  for r in records:
+    inserts, samples = r["replay_inserts"], r["replay_samples"]
+    assert inserts >= min_size
+    lag = inserts * spi - samples - spi * min_size
+    assert -eb <= lag <= eb, r
+
+
+def test_load_policy_acts_within_bounds_on_a_dm_control_observation(
+    resumed_run):
+  run_dir, _, _ = resumed_run
+  policy = d4pg.load_policy(run_dir)
+  from dm_control import suite  # pylint: disable=g-import-not-at-top
+  env = suite.load("cartpole", "swingup", task_kwargs={"random": 3})
+  timestep = env.reset()
+  spec = env.action_spec()
+  run = sebulba.restore_run(run_dir)
+  for _ in range(5):
+    action = policy(timestep.observation)
+    assert action.shape == spec.shape and action.dtype == np.float32
+    assert np.all(action >= spec.minimum) and np.all(action <= spec.maximum)
+    expected = run.agent.networks.policy(
+        run.state.params["policy"],
+        control.flatten_observation(timestep.observation)[None])[0]
+    np.testing.assert_allclose(action, expected, rtol=1e-5, atol=1e-6)
+    timestep = env.step(action)
+
+
+def test_load_policy_rejects_a_missing_run(tmp_path):
+  with pytest.raises(CheckpointError, match="does not exist"):
+    d4pg.load_policy(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("overrides,message", [
+    (["game.name=cartpole_nope"], "Unknown control task 'cartpole_nope'"),
+    (["runtime.backend=ray"], "needs Ray"),
+    (["runtime.replay.error_buffer=5"], "error_buffer=5.0 is too small"),
+    (["runtime.backend=mars"], "runtime.backend must be local or ray"),
+])
+def test_bad_input_is_one_line_exit_2(tmp_path, capsys, overrides, message):
+  if overrides == ["runtime.backend=ray"]:
+    try:
+      import ray  # noqa: F401  pylint: disable=unused-import
+      pytest.skip("ray is installed")
+    except ImportError:
+      pass
+  argv = ["train", "d4pg_smoke", "--out", str(tmp_path / "run")]
+  for o in overrides:
+    argv += ["--set", o]
+  assert cli.main(argv) == 2
+  err = capsys.readouterr().err
+  assert message in err and "Traceback" not in err
+  assert len(err.strip().splitlines()) == 1
+  assert not (tmp_path / "run" / "config.json").exists()

@@ -1,0 +1,232 @@
+"""Tournaments: schedule, colours, store, resume (also after SIGKILL), CLI."""
+
+import collections
+import os
+import pathlib
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import jax
+import pytest
+
+from agents.core.checkpoint import CONFIG_FILE, Checkpointer, write_json_atomic
+from arena import cli
+from eval import store as store_lib
+from eval import tournament
+from selfplay import anakin
+from selfplay import config as config_lib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def kuhn_run(tmp_path_factory):
+  """A tiny Kuhn R-NaD run directory: the initial network at step 0."""
+  run_dir = tmp_path_factory.mktemp("kuhn_run")
+  config = config_lib.load("kuhn_rnad", ["agent.network.hidden_sizes=(4,)"])
+  _, agent = anakin.build(config)
+  checkpointer = Checkpointer(run_dir)
+  checkpointer.save(agent.init(jax.random.key(0)))
+  checkpointer.close()
+  write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
+  return run_dir
+
+
+def _spec(tmp_path, run_dir, games_per_pair, name="kuhn.toml", extra=""):
+  path = tmp_path / name
+  path.write_text(f"""
+game = "kuhn_poker"
+games_per_pair = {games_per_pair}
+seed = 3
+{extra}
+[[players]]
+name = "random_a"
+spec = "random"
+[[players]]
+name = "random_b"
+spec = "random"
+[[players]]
+name = "net"
+spec = "{run_dir}"
+""")
+  return path
+
+
+def _rows(db):
+  with sqlite3.connect(db) as conn:
+    return conn.execute("SELECT pair_id, game_index, seat0, seat1, returns, "
+                        "finished_at FROM games").fetchall()
+
+
+def test_round_robin_colours_store_and_resume(tmp_path, kuhn_run):
+  spec = tournament.load_spec(_spec(tmp_path, kuhn_run, 4))
+  assert spec.store == tmp_path / "kuhn.sqlite"  # default: beside the file
+  assert tournament.run(spec) == (12, 12)  # 3 pairs x 4 games
+  rows = _rows(spec.store)
+  assert len(rows) == 12 and len({(r[0], r[1]) for r in rows}) == 12
+  by_pair = collections.defaultdict(dict)
+  for pid, index, seat0, seat1, _, _ in rows:
+    by_pair[pid][index] = (seat0, seat1)
+  assert len(by_pair) == 3
+  for games in by_pair.values():
+    assert sorted(games) == [0, 1, 2, 3]
+    first = games[0]
+    assert first[0] < first[1]  # name order on even games
+    for index, seats in games.items():
+      assert seats == (first if index % 2 == 0 else first[::-1])
+  # Rerunning plays nothing and leaves the rows as they were.
+  assert tournament.run(spec) == (0, 12)
+  assert sorted(_rows(spec.store)) == sorted(rows)
+  # More games per pair: only the new ones are played.
+  more = tournament.load_spec(_spec(tmp_path, kuhn_run, 6))
+  assert tournament.run(more) == (6, 18)
+  assert len(_rows(spec.store)) == 18
+  # Every game is reproducible on its own from its seed.
+  stored = {(r.pair_id, r.game_index): r for r in tournament.stored_games(more)}
+  bots = tournament.check_players(more)
+  for match in tournament.schedule(more)[::-1]:
+    returns, plies, _ = bots.play(match)
+    record = stored[match.pair_id, match.game_index]
+    assert (tuple(returns), plies) == (record.returns, record.plies)
+  # Zero-sum results: the ratings see every game, two per seat and pair.
+  r = tournament.ratings(more, tournament.stored_games(more))
+  assert list(r.games) == [12, 12, 12]
+  assert (r.wins + r.draws + r.losses == r.games).all()
+
+
+def test_store_rejects_duplicates_and_foreign_files(tmp_path):
+  record = store_lib.GameRecord("p", 0, "kuhn_poker()", ("a", "b"),
+                                ("random", "random"), (1.0, -1.0), 2, 0.1)
+  with store_lib.Store(tmp_path / "s.sqlite") as store:
+    store.add(record)
+    with pytest.raises(sqlite3.IntegrityError):
+      store.add(record)
+    assert store.records() == [
+        store_lib.GameRecord(**{**record.__dict__,
+                                "finished_at": store.records()[0].finished_at})]
+    assert store.done(["p", "q"]) == {("p", 0)}
+  (tmp_path / "junk.sqlite").write_text("not a database" * 100)
+  with pytest.raises(ValueError, match="not a tournament store"):
+    store_lib.Store(tmp_path / "junk.sqlite")
+  with pytest.raises(ValueError, match="no tournament store"):
+    store_lib.Store(tmp_path / "none.sqlite", create=False)
+
+
+def test_sigkill_midway_then_resume_has_every_game_once(tmp_path, kuhn_run):
+  path = _spec(tmp_path, kuhn_run, 300)
+  spec = tournament.load_spec(path)
+  total = 3 * 300
+  proc = subprocess.Popen(
+      [sys.executable, "-m", "arena", "tournament", str(path), "--no-progress"],
+      cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  killed_at, deadline = 0, time.monotonic() + 300
+  try:
+    while time.monotonic() < deadline and proc.poll() is None:
+      try:
+        killed_at = len(_rows(spec.store))
+      except sqlite3.OperationalError:  # not created yet
+        killed_at = 0
+      if killed_at >= 10:
+        break
+      time.sleep(0.01)
+  finally:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+  assert proc.returncode == -signal.SIGKILL
+  kept = len(_rows(spec.store))
+  assert 10 <= killed_at <= kept < total  # killed midway, nothing lost
+  assert tournament.run(spec) == (total - kept, total)
+  rows = _rows(spec.store)
+  assert len(rows) == total and len({(r[0], r[1]) for r in rows}) == total
+  per_pair = collections.Counter(r[0] for r in rows)
+  assert sorted(per_pair.values()) == [300, 300, 300]
+
+
+TWO = ('[[players]]\nname = "x"\nspec = "random"\n'
+       '[[players]]\nname = "y"\nspec = "random"\n')
+ONE = '[[players]]\nname = "a"\nspec = "random"\n'
+
+
+@pytest.mark.parametrize("body,message", [
+    ('game = "kuhn_poker"\ncolour = 1\n' + TWO, "unknown key 'colour'"),
+    ('game = "no_such_game"\n' + TWO, "game 'no_such_game': Unknown game"),
+    ('game = "kuhn_poker(players=3)"\n' + TWO, "2-player"),
+    ('game = "kuhn_poker"\n' + ONE, "players: need at least 2, got 1"),
+    ('game = "kuhn_poker"\n' + ONE + ONE, "duplicate player name 'a'"),
+    ('game = "kuhn_poker"\n' + TWO +
+     '[[players]]\nname = "n"\nspec = "/no/such/run"\n',
+     "players[2] (n): spec '/no/such/run' is not one of"),
+    ('game = "kuhn_poker"\n' + ONE + 'spek = "x"\n',
+     "players[0]: unknown key 'spek'"),
+    ('game = "kuhn_poker"\ngames_per_pair = "ten"\n' + TWO,
+     "games_per_pair must be an integer"),
+    ('game = "kuhn_poker"\nworkers = 0\n' + TWO, "workers must be >= 1"),
+    ('game = kuhn_poker\n' + TWO, "not valid TOML"),
+    (TWO, "missing key 'game'"),
+])
+def test_bad_spec_is_one_line_exit_2(tmp_path, capsys, body, message):
+  path = tmp_path / "bad.toml"
+  path.write_text(body)
+  assert cli.main(["tournament", str(path)]) == 2
+  err = capsys.readouterr().err
+  assert message in err and "Traceback" not in err, err
+  assert len(err.strip().splitlines()) == 1
+
+
+def test_unreadable_run_and_missing_files_exit_2(tmp_path, capsys):
+  (tmp_path / "empty_run").mkdir()
+  spec = _spec(tmp_path, tmp_path / "empty_run", 2)
+  assert cli.main(["tournament", str(spec)]) == 2
+  err = capsys.readouterr().err
+  assert "players[2] (net)" in err and "no config.json" in err
+  assert len(err.strip().splitlines()) == 1
+  assert cli.main(["tournament", str(tmp_path / "none.toml")]) == 2
+  assert "cannot read tournament file" in capsys.readouterr().err
+  assert cli.main(["tournament", str(spec), "--report"]) == 2
+  assert "no tournament store" in capsys.readouterr().err
+
+
+def test_cli_plays_prints_table_and_plot_then_reports(tmp_path, capsys,
+                                                      kuhn_run):
+  with pytest.raises(SystemExit) as e:
+    cli.main(["tournament", "--help"])
+  assert e.value.code == 0 and "--report" in capsys.readouterr().out
+  path = _spec(tmp_path, kuhn_run, 2, extra=f'plot = "{tmp_path}/p/k.png"')
+  assert cli.main(["tournament", str(path), "--no-progress"]) == 0
+  out = capsys.readouterr().out
+  assert "played 6 games now; 6 in the tournament" in out
+  assert "kuhn_poker(): 6 games" in out
+  for name in ("random_a", "random_b", "net"):
+    assert name in out
+  assert (tmp_path / "p" / "k.png").read_bytes()[:4] == b"\x89PNG"
+  assert cli.main(["tournament", str(path), "--report"]) == 0
+  report = capsys.readouterr().out
+  assert "played" not in report and "kuhn_poker(): 6 games" in report
+
+
+def test_stratego_small_with_two_workers(tmp_path):
+  path = tmp_path / "s.toml"
+  path.write_text("""
+game = "stratego(variant=small)"
+games_per_pair = 2
+workers = 2
+[[players]]
+name = "r1"
+spec = "random"
+[[players]]
+name = "r2"
+spec = "random"
+""")
+  spec = tournament.load_spec(path)
+  assert tournament.run(spec) == (2, 2)
+  records = tournament.stored_games(spec)
+  assert sorted(r.seats for r in records) == [("r1", "r2"), ("r2", "r1")]
+  for r in records:
+    assert sum(r.returns) == 0 and r.plies > 0
+  # The same games in-process: seeds make them identical.
+  bots = tournament.check_players(spec)
+  for m, r in zip(tournament.schedule(spec), records):
+    assert tuple(bots.play(m)[0]) == r.returns

@@ -25,9 +25,8 @@ from agents.core import (CheckpointError, Checkpointer, TrainState,
                          read_run_config, replicate, write_json_atomic)
 from agents.core.checkpoint import CONFIG_FILE
 from agents.rnad import learner as rnad_learner
-from agents.rnad import policy as rnad_policy
-from eval import exploitability
 from selfplay import config as config_lib
+from selfplay import evaluation
 from selfplay import logging as log_lib
 from selfplay.rollout import rollout
 
@@ -80,30 +79,6 @@ def restore_run(run_dir: str | os.PathLike[str],
   finally:
     checkpointer.close()
   return Run(config, game, agent, state, pathlib.Path(run_dir))
-
-
-class _Evaluator:
-  """NashConv of the current policy, for games OpenSpiel can enumerate."""
-
-  def __init__(self, game: games.Game, agent: rnad_learner.RNaD,
-               config: config_lib.RNaDExperiment):
-    self._enabled = game.tabulable and game.spiel_game_string is not None
-    self._game, self._agent = game, agent
-    self._finetune = config.agent.finetune
-
-  def __call__(self, params) -> dict[str, float]:
-    if not self._enabled:
-      return {}
-    out = {}
-    for name, post in (("nash_conv", self._finetune.at_test_time),
-                       ("nash_conv_raw", False)):
-      if name == "nash_conv_raw" and not self._finetune.at_test_time:
-        break
-      policy = rnad_policy.openspiel_policy_for(
-          self._game, self._agent.networks, params, self._finetune,
-          post_process=post)
-      out[name] = exploitability.nash_conv(policy.game, policy)
-    return out
 
 
 @contextlib.contextmanager
@@ -178,7 +153,7 @@ def train(config: config_lib.RNaDExperiment,
                        batch_fn=batch_fn, batch_axis=1)
 
   updates = {run_cfg.steps_per_call: make_step_fn(run_cfg.steps_per_call)}
-  evaluator = _Evaluator(game, agent, config)
+  evaluator = evaluation.Evaluator(game, agent, config)
   logger = log_lib.MetricsLogger(run_dir)
   step = int(jax.device_get(state.step))
   bar = log_lib.Progress(total=num_steps, start=step, mode=progress)
@@ -200,7 +175,7 @@ def train(config: config_lib.RNaDExperiment,
                    cpu_s=time.process_time() - cpu_start,
                    games=step * config.agent.batch_size)
     if evaluate:
-      metrics.update(evaluator(state.params))
+      metrics.update(evaluator(state.params, step))
     shown.update(logger.write(step, metrics))
     logged_step = step
 
@@ -209,7 +184,7 @@ def train(config: config_lib.RNaDExperiment,
   try:
     with _stop_on_signals() as stop:
       if next_eval is not None and step == 0:
-        shown.update(logger.write(0, evaluator(state.params)))
+        shown.update(logger.write(0, evaluator(state.params, 0)))
       while step < num_steps:
         if stop.is_set():
           stop_reason = "signal"

@@ -19,12 +19,28 @@ class AdamConfig:
 
 @dataclasses.dataclass(frozen=True)
 class NetworkConfig:
-  """Policy/value network: MLP torso(s) with a policy and a value head."""
+  """Policy/value network.
 
+  kind "mlp": MLP torso(s) over the flattened observation, a policy and a
+  value head. kind "deepnash": the convolutional residual network of
+  `agents.rnad.deepnash_net` for Stratego (deployment, piece and target
+  heads), `num_blocks` residual blocks of `channels` 3x3 convolutions.
+  """
+
+  kind: str = "mlp"
   hidden_sizes: tuple[int, ...] = (256, 256)
   shared_torso: bool = True  # False: the value head gets its own MLP
+  channels: int = 64
+  num_blocks: int = 4
+  value_hidden: int = 128
 
   def __post_init__(self):
+    if self.kind not in ("mlp", "deepnash"):
+      raise ValueError(f"network kind must be 'mlp' or 'deepnash', got "
+                       f"{self.kind!r}")
+    if min(self.channels, self.value_hidden) <= 0 or self.num_blocks < 0:
+      raise ValueError("network channels and value_hidden must be > 0 and "
+                       f"num_blocks >= 0, got {self}")
     if not self.hidden_sizes or any(h <= 0 for h in self.hidden_sizes):
       raise ValueError(
           f"hidden_sizes must be non-empty positive ints, got {self.hidden_sizes}")

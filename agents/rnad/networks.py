@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from agents.core.types import Params
+from agents.rnad import deepnash_net
 from agents.rnad.config import NetworkConfig
 
 
@@ -26,6 +27,11 @@ class Networks(NamedTuple):
 
 def _forward(num_actions: int, obs_rank: int, config: NetworkConfig,
              obs: jax.Array) -> NetOutput:
+  if config.kind == "deepnash":
+    if obs_rank != 3:
+      raise ValueError("the deepnash network needs [H, W, C] observations")
+    logits, value = deepnash_net.forward(num_actions, config, obs)
+    return NetOutput(logits=logits, value=value)
   x = obs.reshape(*obs.shape[:obs.ndim - obs_rank], -1)  # flatten [*O]
   torso = hk.nets.MLP(config.hidden_sizes, activate_final=True, name="torso")
   h_policy = torso(x)
@@ -40,7 +46,7 @@ def _forward(num_actions: int, obs_rank: int, config: NetworkConfig,
 
 def make_networks(observation_shape: tuple[int, ...], num_actions: int,
                   config: NetworkConfig) -> Networks:
-  """An MLP over the flattened observation; `apply` takes any leading dims."""
+  """The network `config.kind`; `apply` takes any leading dims."""
   net = hk.without_apply_rng(hk.transform(functools.partial(
       _forward, num_actions, len(observation_shape), config)))
   dummy = jnp.zeros((1, *observation_shape), jnp.float32)

@@ -1,0 +1,35 @@
+"""DeepNash (R-NaD) self-play on classic Stratego (10x10, 40 pieces a side).
+
+The full game: deployment is a phase (40 placements a player) played by the
+network's deployment head, then up to 2,000 moves (random play takes about
+930 on average, 90th percentile near 2,000). A learner step here is long
+on a CPU (8 games of up to 2,080 decisions); the config is sized so that it
+runs on two cores and shows learning against the random bot. On an
+accelerator raise `agent.batch_size` and the network (DeepNash itself used
+far larger ones) with `--set`.
+"""
+
+from agents.rnad.config import NetworkConfig, RNaDConfig
+from selfplay.config import GameConfig, RNaDExperiment, RunConfig
+
+
+def get_config() -> RNaDExperiment:
+  return RNaDExperiment(
+      game=GameConfig(name="stratego", params=(
+          ("variant", "classic"), ("deployment", "phase"),
+          ("max_plies", 2_000))),
+      agent=RNaDConfig(
+          batch_size=8,
+          learning_rate=3e-4,
+          target_network_avg=0.01,
+          eta_reward_transform=0.2,
+          entropy_schedule_sizes=(100, 500),
+          entropy_schedule_repeats=(5, 1),
+          network=NetworkConfig(kind="deepnash", channels=32, num_blocks=2,
+                                value_hidden=64),
+      ),
+      run=RunConfig(num_steps=100_000, steps_per_call=1, log_every=5,
+                    eval_every=50, eval_games=16,
+                    eval_opponents=("random", "heuristic"),
+                    checkpoint_every=50, checkpoint_every_s=600.0),
+  )

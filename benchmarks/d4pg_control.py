@@ -26,26 +26,12 @@ import tempfile
 import jax
 import numpy as np
 
+import common  # benchmarks/common.py, beside this script
 from selfplay import config as config_lib
 from selfplay import logging as log_lib
 from selfplay import sebulba
 
 _TARGETS = {"cartpole_swingup": 800.0, "walker_walk": 900.0}
-
-
-def _device() -> str:
-  """The device kind, and for CPUs the model and core count."""
-  d = jax.devices()[0]
-  name = getattr(d, "device_kind", d.platform)
-  if d.platform == "cpu":
-    try:
-      with open("/proc/cpuinfo") as f:
-        model = next(l.split(":", 1)[1].strip() for l in f
-                     if l.startswith("model name"))
-    except (OSError, StopIteration):
-      model = platform.processor() or "cpu"
-    name = f"{model}, {os.cpu_count()} cores"
-  return f"{d.platform}: {name} ({jax.device_count()} JAX device(s))"
 
 
 def _median(values: list[float]) -> float | None:
@@ -68,7 +54,7 @@ def run(task: str, env_steps: int, minutes: float, overrides: list[str],
   last = records[-1] if records else {}
   return {
       "task": task,
-      "device": _device(),
+      "device": common.device_name(),
       "host": platform.node(),
       "stop_reason": result.stop_reason,
       "env_steps": last.get("env_steps"),

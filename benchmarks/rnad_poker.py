@@ -23,25 +23,11 @@ import tempfile
 import jax
 
 from selfplay import anakin
+import common  # benchmarks/common.py, beside this script
 from selfplay import config as config_lib
 from selfplay import logging as log_lib
 
 _DEFAULTS = {"kuhn": (5.0, (0.05,)), "leduc": (15.0, (0.5, 0.2))}
-
-
-def _device() -> str:
-  """The device kind, and for CPUs the model and core count."""
-  d = jax.devices()[0]
-  name = getattr(d, "device_kind", d.platform)
-  if d.platform == "cpu":
-    try:
-      with open("/proc/cpuinfo") as f:
-        model = next(l.split(":", 1)[1].strip() for l in f
-                     if l.startswith("model name"))
-    except (OSError, StopIteration):
-      model = platform.processor() or "cpu"
-    name = f"{model}, {os.cpu_count()} cores"
-  return f"{d.platform}: {name} ({jax.device_count()} JAX device(s))"
 
 
 def run(game: str, minutes: float, overrides: list[str], eval_every: int,
@@ -64,7 +50,7 @@ def run(game: str, minutes: float, overrides: list[str], eval_every: int,
   rates = [r["steps_per_s"] for r in records if r.get("steps_per_s")]
   return {
       "game": f"{game}_poker",
-      "device": _device(),
+      "device": common.device_name(),
       "host": platform.node(),
       "minutes": minutes,
       "learner_steps": result.step,

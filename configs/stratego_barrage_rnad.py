@@ -27,7 +27,7 @@ def get_config() -> RNaDExperiment:
           network=NetworkConfig(kind="deepnash", channels=24, num_blocks=2,
                                 value_hidden=64),
       ),
-      run=RunConfig(num_steps=100_000, steps_per_call=2, log_every=10,
+      run=RunConfig(num_steps=100_000, steps_per_call=1, log_every=10,
                     eval_every=100, eval_games=32,
                     eval_opponents=("random", "heuristic"),
                     checkpoint_every=100, checkpoint_every_s=600.0),

@@ -24,7 +24,7 @@ def get_config() -> RNaDExperiment:
           network=NetworkConfig(kind="deepnash", channels=16, num_blocks=1,
                                 value_hidden=64),
       ),
-      run=RunConfig(num_steps=100_000, steps_per_call=5, log_every=20,
+      run=RunConfig(num_steps=100_000, steps_per_call=1, log_every=20,
                     eval_every=100, eval_games=64,
                     eval_opponents=("random", "heuristic"),
                     checkpoint_every=200,

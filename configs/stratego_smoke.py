@@ -16,7 +16,8 @@ def get_config() -> RNaDExperiment:
           network=NetworkConfig(kind="deepnash", channels=8, num_blocks=1,
                                 value_hidden=16),
       ),
-      run=RunConfig(num_steps=4, steps_per_call=2, log_every=2, eval_every=2,
-                    eval_games=8, eval_opponents=("random", "heuristic"),
+      run=RunConfig(num_steps=4, steps_per_call=2, unroll_steps=True,
+                    log_every=2, eval_every=2, eval_games=8,
+                    eval_opponents=("random", "heuristic"),
                     checkpoint_every=2, num_devices=1),
   )

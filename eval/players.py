@@ -58,7 +58,28 @@ def make_player(spec: str, game: pyspiel.Game, player_id: int,
         "directory")
   from agents.rnad import load_policy  # pylint: disable=g-import-not-at-top
   policy = load_policy(os.fspath(path), step=step)
-  if str(policy.game) != str(game):
+  mismatch = _rules_mismatch(policy.game, game)
+  if mismatch:
     raise PlayerSpecError(
-        f"player {spec!r} was trained on {policy.game}, not {game}")
+        f"player {spec!r} was trained on {policy.game}, not {game} "
+        f"({mismatch})")
   return policy_bot.PolicyBot(player_id, rng, policy)
+
+
+# Parameters a policy may be played under other values of than it trained
+# with: the move limit and how the armies reach the board (a policy with a
+# deployment head also plays from fixed or random setups).
+_FREE_PARAMS = ("max_plies", "setup", "deployment")
+
+
+def _rules_mismatch(trained: pyspiel.Game, table: pyspiel.Game) -> str:
+  """Why a policy for `trained` cannot play `table` ("" when it can)."""
+  if trained.get_type().short_name != table.get_type().short_name:
+    return "another game"
+  ours, theirs = trained.get_parameters(), table.get_parameters()
+  for key in sorted(set(ours) | set(theirs)):
+    if key not in _FREE_PARAMS and ours.get(key) != theirs.get(key):
+      return f"{key} differs"
+  if trained.num_distinct_actions() != table.num_distinct_actions():
+    return "different actions"
+  return ""

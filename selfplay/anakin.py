@@ -18,6 +18,8 @@ import time
 from typing import Any, Iterator, NamedTuple
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 import games
 from agents.core import (CheckpointError, Checkpointer, TrainState,
@@ -79,6 +81,38 @@ def restore_run(run_dir: str | os.PathLike[str],
   finally:
     checkpointer.close()
   return Run(config, game, agent, state, pathlib.Path(run_dir))
+
+
+class _OpponentPool:
+  """Past parameters for self-play against earlier versions of the agent.
+
+  Starts with the parameters training starts (or resumes) from and adds a copy
+  every `run.past_opponent_every` learner steps, keeping the latest
+  `run.past_opponents`. The pool lives in memory: a resumed run starts a new
+  one from the restored parameters.
+  """
+
+  def __init__(self, run_cfg: config_lib.RunConfig, params: Any, step: int):
+    self._cfg = run_cfg
+    self._pool = [jax.tree.map(jnp.copy, params)]
+    self._period = step // run_cfg.past_opponent_every
+
+  def __len__(self) -> int:
+    return len(self._pool)
+
+  def draw(self, step: int) -> Any:
+    """One snapshot, uniformly, reproducibly for a given seed and step."""
+    rng = np.random.default_rng([self._cfg.seed, step])
+    return self._pool[int(rng.integers(len(self._pool)))]
+
+  def maybe_add(self, step: int, params: Any) -> None:
+    """Adds `params` when `step` enters a new period of `past_opponent_every`."""
+    period = step // self._cfg.past_opponent_every
+    if period > self._period:
+      self._period = period
+      # A copy: the next update donates (frees) the state's buffers.
+      self._pool.append(jax.tree.map(jnp.copy, params))
+      del self._pool[:-self._cfg.past_opponents]
 
 
 @contextlib.contextmanager
@@ -144,12 +178,29 @@ def train(config: config_lib.RNaDExperiment,
   write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
   state = replicate(state, mesh)
 
+  batch_size = config.agent.batch_size
+  num_vs_past = round(run_cfg.past_opponent_fraction * batch_size)
+  pool = _OpponentPool(run_cfg, state.params,
+                       int(jax.device_get(state.step))) if (
+      run_cfg.past_opponents and num_vs_past) else None
+
   def make_step_fn(k: int):
-    def batch_fn(state: TrainState, key):
-      return rollout(game, agent.make_policy_fn(state), key,
-                     config.agent.batch_size, game.max_episode_length)
+    def batch_fn(state: TrainState, key, past_params=None):
+      if past_params is None:
+        return rollout(game, agent.make_policy_fn(state), key, batch_size,
+                       game.max_episode_length)
+      seat_key, key = jax.random.split(key)
+      seat = jax.random.bernoulli(seat_key, shape=(batch_size,))
+      opponent_seat = jnp.where(jnp.arange(batch_size) < num_vs_past,
+                                seat.astype(jnp.int32), -1)
+      return rollout(game, agent.make_policy_fn(state), key, batch_size,
+                     game.max_episode_length,
+                     opponent_fn=agent.make_policy_fn(
+                         state._replace(params=past_params)),
+                     opponent_seat=opponent_seat)
     return make_update(agent.loss_fn, agent.optimizer, mesh,
                        agent.after_update, steps_per_call=k,
+                       unroll=run_cfg.unroll_steps,
                        batch_fn=batch_fn, batch_axis=1)
 
   updates = {run_cfg.steps_per_call: make_step_fn(run_cfg.steps_per_call)}
@@ -184,7 +235,8 @@ def train(config: config_lib.RNaDExperiment,
   try:
     with _stop_on_signals() as stop:
       if next_eval is not None and step == 0:
-        shown.update(logger.write(0, evaluator(state.params, 0)))
+        shown.update(logger.write(0, {**evaluator(state.params, 0),
+                                      "elapsed_s": time.monotonic() - start}))
       while step < num_steps:
         if stop.is_set():
           stop_reason = "signal"
@@ -195,8 +247,13 @@ def train(config: config_lib.RNaDExperiment,
         k = min(run_cfg.steps_per_call, num_steps - step)
         if k not in updates:
           updates[k] = make_step_fn(k)
-        state, metrics = updates[k](state)
+        if pool is None:
+          state, metrics = updates[k](state)
+        else:
+          state, metrics = updates[k](state, pool.draw(step))
         step = int(jax.device_get(state.step))
+        if pool is not None:
+          pool.maybe_add(step, state.params)
         now = time.monotonic()
         if now - rate_t > 1.0:
           rate = (step - rate_step) / (now - rate_t)

@@ -48,6 +48,9 @@ class RunConfig:
   seed: int = 0
   num_steps: int = 100_000  # learner steps in total
   steps_per_call: int = 50  # learner steps per compiled call (K)
+  # Unroll the K steps (see agents.core.make_update): for convolutional
+  # networks on CPU, where a loop around the rollout loop is slow; or use K=1.
+  unroll_steps: bool = False
   time_limit_s: float = 0.0  # 0: no limit
   log_every: int = 1_000  # learner steps
   eval_every: int = 5_000  # learner steps; 0 disables evaluation
@@ -59,10 +62,26 @@ class RunConfig:
   checkpoint_every_s: float = 300.0  # also checkpoint at least this often
   keep_checkpoints: int = 3
   num_devices: int = 0  # 0: every local device
+  # Opponents from the past: a pool of up to `past_opponents` snapshots of
+  # the parameters (the initial ones, then one every `past_opponent_every`
+  # learner steps, oldest dropped first). Each compiled call draws one from
+  # the pool, and it plays one seat (chosen at random) of a
+  # `past_opponent_fraction` of the games; the rest is pure self-play.
+  # 0 (the default): self-play only.
+  past_opponents: int = 0
+  past_opponent_every: int = 500
+  past_opponent_fraction: float = 0.25
 
   def __post_init__(self):
+    if not 0.0 <= self.past_opponent_fraction <= 1.0:
+      raise ValueError("run.past_opponent_fraction must be in [0, 1], got "
+                       f"{self.past_opponent_fraction}")
+    if self.past_opponents < 0:
+      raise ValueError(
+          f"run.past_opponents must be >= 0, got {self.past_opponents}")
     for name in ("num_steps", "steps_per_call", "log_every",
-                 "checkpoint_every", "keep_checkpoints"):
+                 "checkpoint_every", "keep_checkpoints",
+                 "past_opponent_every"):
       if getattr(self, name) <= 0:
         raise ValueError(f"run.{name} must be > 0, got {getattr(self, name)}")
     for name in ("time_limit_s", "checkpoint_every_s", "eval_every",

@@ -1,8 +1,11 @@
 """Self-play rollouts of a batch of JAX games, as one `lax.scan` (Anakin).
 
-Both seats are played by the same policy function; each game of the batch
-runs from `init` for `num_steps` decisions, and steps after its end are marked
-invalid (the game API makes them no-ops).
+Both seats are played by the same policy function, except that an optional
+opponent (e.g. a past checkpoint) may take one seat of chosen games; the
+trajectory then records the policy that actually acted, so an off-policy
+learner (R-NaD's v-trace) corrects for it. Each game of the batch runs from
+`init` for `num_steps` decisions, and steps after its end are marked invalid
+(the game API makes them no-ops).
 """
 
 from __future__ import annotations
@@ -33,8 +36,23 @@ class Trajectory(NamedTuple):
 
 
 def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
-            batch_size: int, num_steps: int) -> Trajectory:
-  """Plays `batch_size` games for `num_steps` decisions each."""
+            batch_size: int, num_steps: int,
+            opponent_fn: PolicyFn | None = None,
+            opponent_seat: jax.Array | None = None) -> Trajectory:
+  """Plays `batch_size` games for `num_steps` decisions each.
+
+  Args:
+    game: the game (static).
+    policy_fn: plays every seat not given to the opponent.
+    key: PRNG key.
+    batch_size: number of games (static).
+    num_steps: decisions per game (static).
+    opponent_fn: optionally, a second policy.
+    opponent_seat: [batch_size] int32, the seat `opponent_fn` plays in each
+      game, -1 for none (pure self-play). Required with `opponent_fn`.
+  """
+  if (opponent_fn is None) != (opponent_seat is None):
+    raise ValueError("opponent_fn and opponent_seat go together")
   init_key, play_key = jax.random.split(key)
   states = jax.vmap(game.init)(jax.random.split(init_key, batch_size))
   observe = jax.vmap(game.observe)
@@ -46,6 +64,12 @@ def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
     obs = observe(states, player)
     legal = legal_mask(states)
     action, policy = policy_fn(obs, legal, step_key)
+    if opponent_fn is not None:
+      opp_action, opp_policy = opponent_fn(
+          obs, legal, jax.random.fold_in(step_key, 1))
+      theirs = player == opponent_seat
+      action = jnp.where(theirs, opp_action, action)
+      policy = jnp.where(theirs[:, None], opp_policy, policy)
     next_states = step(states, action)
     out = (obs, legal, player, ~states.terminated, action, policy,
            next_states.returns - states.returns)

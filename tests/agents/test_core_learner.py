@@ -51,10 +51,12 @@ def test_sharded_update_equals_single_device(num_devices):
   chex.assert_trees_all_close(out[1], out[num_devices], rtol=1e-5)
 
 
-def test_k_steps_in_one_call_equal_k_single_calls():
+@pytest.mark.parametrize("unroll", [False, True])
+def test_k_steps_in_one_call_equal_k_single_calls(unroll):
   mesh = make_mesh(2)
   batches = jax.tree.map(lambda x: jnp.stack([x, 2 * x, 3 * x]), BATCH)
-  many, m = make_update(_mse, OPT, mesh, steps_per_call=3)(_fresh(mesh), batches)
+  many, m = make_update(_mse, OPT, mesh, steps_per_call=3,
+                        unroll=unroll)(_fresh(mesh), batches)
   single = make_update(_mse, OPT, mesh)
   state = _fresh(mesh)
   losses = []

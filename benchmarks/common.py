@@ -1,0 +1,23 @@
+"""Helpers shared by the benchmarks: the device description."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import jax
+
+
+def device_name() -> str:
+  """The device kind, and for CPUs the model and core count."""
+  d = jax.devices()[0]
+  name = getattr(d, "device_kind", d.platform)
+  if d.platform == "cpu":
+    try:
+      with open("/proc/cpuinfo") as f:
+        model = next(l.split(":", 1)[1].strip() for l in f
+                     if l.startswith("model name"))
+    except (OSError, StopIteration):
+      model = platform.processor() or "cpu"
+    name = f"{model}, {os.cpu_count()} cores"
+  return f"{d.platform}: {name} ({jax.device_count()} JAX device(s))"

@@ -1,0 +1,138 @@
+"""DeepNash (R-NaD) self-play on Stratego: win rates against the bots over time.
+
+Trains a bundled Stratego config (`configs/stratego_<variant>_rnad.py`) from
+scratch for a wall-clock budget, or summarises a run that already exists, and
+prints the training curve (win rate against the random and heuristic bots
+against learner steps and wall time, from the evaluation games the run plays
+during training), learner throughput (learner steps/s, self-play games/s and
+plies/s) and a JSON summary with the device name. Compile and evaluation time
+are included in the wall time, as a user would see it.
+
+The win rates here are the run's own evaluation games (`run.eval_games` per
+bot, seats alternated). The issue's targets are measured independently with
+`arena tournament` on the final checkpoint; see the README.
+
+  python benchmarks/stratego_selfplay.py --variant small --minutes 120
+  python benchmarks/stratego_selfplay.py --variant classic --minutes 30
+  python benchmarks/stratego_selfplay.py --report runs/stratego_small
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import platform
+import sys
+import tempfile
+
+import common  # benchmarks/common.py, beside this script
+from agents.core import CheckpointError
+from selfplay import anakin
+from selfplay import config as config_lib
+from selfplay import logging as log_lib
+
+_BOTS = ("random", "heuristic")
+
+
+def summarize(run_dir: str | pathlib.Path) -> dict:
+  """The curve and throughput of the run in `run_dir` (its metrics.jsonl)."""
+  config = config_lib.from_json(anakin.read_run_config(run_dir))
+  records = log_lib.read_metrics(run_dir)
+  if not records:
+    raise ValueError(f"{str(run_dir)!r} has no metrics yet")
+  evals = [r for r in records if any(f"vs_{b}/win" in r for b in _BOTS)]
+  train = [r for r in records if r.get("steps_per_s")]
+  rates = sorted(r["steps_per_s"] for r in train)
+  median_rate = rates[len(rates) // 2] if rates else None
+  batch = config.agent.batch_size
+  lengths = [r["episode_length"] for r in train if "episode_length" in r]
+  mean_len = sum(lengths) / len(lengths) if lengths else None
+  last = records[-1]
+  curve = []
+  for r in evals:
+    wall = r.get("elapsed_s", 0.0 if r["step"] == 0 else None)
+    curve.append({"step": r["step"],
+                  "wall_s": round(wall, 1) if wall is not None else None,
+                  **{b: {k: r.get(f"vs_{b}/{k}") for k in ("win", "draw",
+                                                            "loss")}
+                     for b in _BOTS if f"vs_{b}/win" in r}})
+  return {
+      "game": (f"{config.game.name}(" + ",".join(
+          f"{k}={v}" for k, v in config.game.params) + ")"),
+      "device": common.device_name(),
+      "host": platform.node(),
+      "run_dir": str(run_dir),
+      "learner_steps": last["step"],
+      "wall_s": round(last.get("elapsed_s", 0.0), 1),
+      "batch_size": batch,
+      "learner_steps_per_s": round(median_rate, 3) if median_rate else None,
+      "games_per_s": round(median_rate * batch, 2) if median_rate else None,
+      "plies_per_s": (round(median_rate * batch * mean_len, 1)
+                      if median_rate and mean_len else None),
+      "mean_game_length": round(mean_len, 1) if mean_len else None,
+      "eval_games_per_bot": config.run.eval_games,
+      "curve": curve,
+  }
+
+
+def print_table(res: dict) -> None:
+  print(f"\n{res['game']} on {res['device']}: {res['learner_steps']} learner "
+        f"steps in {res['wall_s']:.0f} s; median {res['learner_steps_per_s']} "
+        f"learner steps/s at batch {res['batch_size']} = "
+        f"{res['games_per_s']} self-play games/s, {res['plies_per_s']} plies/s "
+        f"(mean game {res['mean_game_length']} plies)")
+  print(f"win/draw/loss of the agent in {res['eval_games_per_bot']} "
+        "evaluation games per bot:")
+  print(f"{'step':>7} {'wall_s':>8}  " +
+        "  ".join(f"{'vs ' + b:>20}" for b in _BOTS))
+  curve = res["curve"]
+  stride = max(1, len(curve) // 30)
+  rows = curve[::stride] + ([curve[-1]] if (len(curve) - 1) % stride else [])
+  for r in rows:
+    cells = []
+    for b in _BOTS:
+      w = r.get(b)
+      cells.append(f"{w['win']:>6.2f}/{w['draw']:.2f}/{w['loss']:.2f}".rjust(20)
+                   if w else f"{'-':>20}")
+    wall = f"{r['wall_s']:>8.0f}" if r["wall_s"] is not None else f"{'-':>8}"
+    print(f"{r['step']:>7} {wall}  " + "  ".join(cells))
+
+
+def main(argv: list[str] | None = None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--variant", default="small",
+                      choices=("small", "barrage", "classic"))
+  parser.add_argument("--minutes", type=float, default=120.0,
+                      help="training budget (wall clock, compile included)")
+  parser.add_argument("--out", default=None,
+                      help="run directory to keep (default: a temporary one)")
+  parser.add_argument("--report", metavar="RUN_DIR", default=None,
+                      help="summarise an existing run instead of training")
+  parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="config override (repeatable)")
+  parser.add_argument("--json", default=None, help="also write the JSON here")
+  args = parser.parse_args(argv)
+  try:
+    if args.report:
+      res = summarize(args.report)
+    else:
+      config = config_lib.load(f"stratego_{args.variant}_rnad",
+                               ["run.num_steps=100000000", *args.set])
+      with tempfile.TemporaryDirectory() as tmp:
+        run_dir = args.out or tmp
+        anakin.train(config, run_dir, time_limit_s=args.minutes * 60,
+                     progress="lines")
+        res = summarize(run_dir)
+  except (ValueError, OSError, CheckpointError) as e:
+    print(f"stratego_selfplay: {e}", file=sys.stderr)
+    return 2
+  print_table(res)
+  print(json.dumps(res, indent=1))
+  if args.json:
+    pathlib.Path(args.json).write_text(json.dumps(res, indent=1))
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -4,7 +4,7 @@ The full game: deployment is a phase (40 placements a player) played by the
 network's deployment head, then up to 2,000 moves (random play takes about
 930 on average, 90th percentile near 2,000). A learner step here is long
 on a CPU (8 games of up to 2,080 decisions); the config is sized so that it
-runs on two cores and shows learning against the random bot. On an
+runs on two cores, not so that it learns fast there. On an
 accelerator raise `agent.batch_size` and the network (DeepNash itself used
 far larger ones) with `--set`.
 """

@@ -63,7 +63,24 @@ def make_player(spec: str, game: pyspiel.Game, player_id: int,
     raise PlayerSpecError(
         f"player {spec!r} was trained on {policy.game}, not {game} "
         f"({mismatch})")
-  return policy_bot.PolicyBot(player_id, rng, policy)
+  return PolicyBot(player_id, rng, policy)
+
+
+class PolicyBot(policy_bot.PolicyBot):
+  """OpenSpiel's `PolicyBot`, also when action 0 is the only legal action.
+
+  OpenSpiel's bot tests `any(actions)` for "no legal action", which is also
+  false for `[0]`, and then plays the invalid action -1 (found in a Stratego
+  game where a player's only move had id 0).
+  """
+
+  def step_with_policy(self, state):
+    policy = self._policy.action_probabilities(state, self._player_id)
+    if not policy:
+      return [], pyspiel.INVALID_ACTION
+    actions = list(policy)
+    action = int(self._rng.choice(actions, p=list(policy.values())))
+    return list(policy.items()), action
 
 
 # Parameters a policy may be played under other values of than it trained

@@ -10,10 +10,12 @@ import sys
 import time
 
 import jax
+import numpy as np
 import pytest
 
 from agents.core.checkpoint import CONFIG_FILE, Checkpointer, write_json_atomic
 from arena import cli
+from eval import players
 from eval import store as store_lib
 from eval import tournament
 from selfplay import anakin
@@ -230,3 +232,13 @@ spec = "random"
   bots = tournament.check_players(spec)
   for m, r in zip(tournament.schedule(spec), records):
     assert tuple(bots.play(m)[0]) == r.returns
+
+
+def test_policy_bot_plays_action_zero_when_it_is_the_only_move():
+  class OnlyZero:
+    def action_probabilities(self, state, player_id=None):
+      del state, player_id
+      return {0: 1.0}
+
+  bot = players.PolicyBot(0, np.random.RandomState(0), OnlyZero())
+  assert bot.step(None) == 0

@@ -35,6 +35,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import common  # pylint: disable=g-import-not-at-top  # benchmarks/common.py
 import games  # pylint: disable=g-import-not-at-top,wrong-import-position
 from games.stratego import bitboard  # pylint: disable=g-import-not-at-top
 
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
   rows = []
   for batch_size in (int(b) for b in args.batch_sizes.split(",")):
     for sampler in args.samplers.split(","):
-      row = dict(device=device.device_kind, platform=device.platform,
+      row = dict(device=common.device_name(), platform=device.platform,
                  variant=args.variant, sampler=sampler,
                  **measure(game, batch_size, args.plies, sampler))
       rows.append(row)
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                             ("more-squares", game.more_squares_rule)) if on)
   print(f"\nStratego {args.variant}, random legal play, rules: "
         f"{rules or 'no repetition rules'}; on "
-        f"{device.device_kind} ({device.platform}), load average "
+        f"{common.device_name()}, load average "
         f"{os.getloadavg()[0]:.1f}:\n")
   samplers = args.samplers.split(",")
   print("| batch | " + " | ".join(f"plies/s ({s})" for s in samplers) + " |")

@@ -130,3 +130,17 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, overrides, message):
   assert message in err and "Traceback" not in err
   assert len(err.strip().splitlines()) == 1
   assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_ray_backend_runs_actors_as_ray_actors(tmp_path):
+  """`runtime.backend=ray` (needs `pip install -e '.[ray]'`; skipped without)."""
+  pytest.importorskip("ray")
+  config = config_lib.load("d4pg_smoke", ["runtime.backend=ray"])
+  result = sebulba.train(config, tmp_path / "run", progress="off")
+  assert result.step == config.run.num_steps
+  records = log_lib.read_metrics(tmp_path / "run")
+  assert records[-1]["env_steps"] > 0
+  from dm_control import suite  # pylint: disable=g-import-not-at-top
+  env = suite.load(*control.split_task_name(config.game.name))
+  action = d4pg.load_policy(tmp_path / "run")(env.reset().observation)
+  assert np.all(np.isfinite(action))

@@ -66,8 +66,9 @@ class RunConfig:
   # the parameters (the initial ones, then one every `past_opponent_every`
   # learner steps, oldest dropped first). Each compiled call draws one from
   # the pool, and it plays one seat (chosen at random) of a
-  # `past_opponent_fraction` of the games; the rest is pure self-play.
-  # 0 (the default): self-play only.
+  # `past_opponent_fraction` of the games; the rest is pure self-play. The
+  # rollout then evaluates both networks on the whole batch (about twice the
+  # acting cost). 0 (the default): self-play only.
   past_opponents: int = 0
   past_opponent_every: int = 500
   past_opponent_fraction: float = 0.25

@@ -36,7 +36,11 @@ _BOTS = ("random", "heuristic")
 
 
 def summarize(run_dir: str | pathlib.Path) -> dict:
-  """The curve and throughput of the run in `run_dir` (its metrics.jsonl)."""
+  """The curve and throughput of the run in `run_dir` (its metrics.jsonl).
+
+  `device` names the machine this runs on; with `--report` that is the
+  run's only if the run was trained here.
+  """
   config = config_lib.from_json(anakin.read_run_config(run_dir))
   records = log_lib.read_metrics(run_dir)
   if not records:

@@ -226,7 +226,7 @@ def train(config: config_lib.RNaDExperiment,
                    cpu_s=time.process_time() - cpu_start,
                    games=step * config.agent.batch_size)
     if evaluate:
-      metrics.update(evaluator(state.params, step))
+      metrics.update(evaluator(agent.test_params(state), step))
     shown.update(logger.write(step, metrics))
     logged_step = step
 
@@ -235,7 +235,7 @@ def train(config: config_lib.RNaDExperiment,
   try:
     with _stop_on_signals() as stop:
       if next_eval is not None and step == 0:
-        shown.update(logger.write(0, {**evaluator(state.params, 0),
+        shown.update(logger.write(0, {**evaluator(agent.test_params(state), 0),
                                       "elapsed_s": time.monotonic() - start}))
       while step < num_steps:
         if stop.is_set():

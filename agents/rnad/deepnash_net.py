@@ -77,7 +77,7 @@ def forward(num_actions: int, config: NetworkConfig,
   deploying = x[:, 0, 0, _DEPLOY_PLANE] > 0.5
   x = _turn(x, turned)
 
-  h = hk.Conv2D(config.channels, 3, name="stem")(x)
+  h = hk.Conv2D(config.channels, config.stem_kernel, name="stem")(x)
   for i in range(config.num_blocks):
     h = _ResBlock(config.channels, name=f"block_{i}")(h)
   h = jax.nn.relu(h)

@@ -23,7 +23,9 @@ from agents.core.learner import TrainState, init_train_state
 from agents.core.types import Metrics, Params
 from agents.rnad import actor, losses
 from agents.rnad.config import RNaDConfig
-from agents.rnad.networks import Networks, legal_log_policy, legal_policy, make_networks
+from agents.rnad.networks import (Networks, apply_on_steps, compact_steps,
+                                  legal_log_policy, legal_policy,
+                                  make_networks)
 from games.api import Game
 from selfplay.rollout import PolicyFn, Trajectory
 
@@ -32,6 +34,19 @@ class RNaDExtras(NamedTuple):
   params_target: Params  # slow average of params; bootstraps v-trace
   params_prev: Params  # regularisation policy of the latest iteration
   params_prev_: Params  # regularisation policy of the one before
+
+
+class RNaDAveragedExtras(NamedTuple):
+  """`RNaDExtras` plus the Polyak-averaged test-time parameters.
+
+  Used when `RNaDConfig.test_policy_avg` > 0 (a separate type, so runs
+  without averaging keep their checkpoint layout).
+  """
+
+  params_target: Params
+  params_prev: Params
+  params_prev_: Params
+  params_avg: Params  # Polyak average of params, the test-time policy
 
 
 class EntropySchedule(NamedTuple):
@@ -88,6 +103,9 @@ class RNaD(NamedTuple):
   after_update: Callable[[TrainState], TrainState]
   make_policy_fn: Callable[[TrainState], PolicyFn]
   schedule: EntropySchedule
+  # The parameters to evaluate and export: the Polyak average when
+  # `test_policy_avg` > 0, else the online parameters.
+  test_params: Callable[[TrainState], Params]
 
 
 def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
@@ -108,8 +126,10 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
   def init(key: chex.PRNGKey) -> TrainState:
     init_key, state_key = jax.random.split(key)
     params = networks.init(init_key)
-    extras = RNaDExtras(params_target=params, params_prev=params,
-                        params_prev_=params)
+    if config.test_policy_avg > 0:
+      extras = RNaDAveragedExtras(params, params, params, params)
+    else:
+      extras = RNaDExtras(params, params, params)
     return init_train_state(params, optimizer, state_key, extras)
 
   def loss_fn(params: Params, state: TrainState, traj: Trajectory,
@@ -117,24 +137,28 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     del key
     extras: RNaDExtras = state.extras
     legal = traj.legal
-    out = networks.apply(params, traj.obs)
+    compaction = compact_steps(traj.valid, config.compute_fraction)
+    valid = traj.valid if compaction is None else compaction.used
+
+    def apply(p: Params):
+      return apply_on_steps(networks.apply, p, traj.obs, compaction)
+
+    out = apply(params)
     pi = legal_policy(out.logits, legal)
     log_pi = legal_log_policy(out.logits, legal)
     pi_eval = jnp.where(finetuning(state.step),
                         actor.post_process_policy(pi, legal, finetune), pi)
-    v_target_net = networks.apply(extras.params_target, traj.obs).value
-    log_prev = legal_log_policy(
-        networks.apply(extras.params_prev, traj.obs).logits, legal)
-    log_prev_ = legal_log_policy(
-        networks.apply(extras.params_prev_, traj.obs).logits, legal)
+    v_target_net = apply(extras.params_target).value
+    log_prev = legal_log_policy(apply(extras.params_prev).logits, legal)
+    log_prev_ = legal_log_policy(apply(extras.params_prev_).logits, legal)
     alpha = schedule.alpha(state.step)
     log_ratio = jax.lax.stop_gradient(jnp.where(
         legal, log_pi - (alpha * log_prev + (1.0 - alpha) * log_prev_), 0.0))
     mu = jnp.sum(traj.policy * jax.nn.one_hot(traj.action, game.num_actions),
                  -1)
-    mu = jnp.where(traj.valid, mu, 1.0)
+    mu = jnp.where(valid, mu, 1.0)
     sg = jax.lax.stop_gradient
-    num_valid = jnp.maximum(jnp.sum(traj.valid), 1)
+    num_valid = jnp.maximum(jnp.sum(valid), 1)
     loss_v = loss_pi = 0.0
     for player in range(game.num_players):
       vtrace = jax.vmap(
@@ -142,7 +166,7 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
               *a, player=p, eta=config.eta_reward_transform,
               c=config.c_vtrace, rho=config.rho_vtrace),
           in_axes=1, out_axes=1)(
-              v_target_net, traj.valid, traj.acting, traj.action, mu,
+              v_target_net, valid, traj.acting, traj.action, mu,
               sg(pi_eval), log_ratio, traj.rewards[..., player])
       loss_v += jax.vmap(losses.value_loss, in_axes=1)(
           out.value, vtrace.v_target, vtrace.has_played).sum()
@@ -152,7 +176,7 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
           in_axes=1)(out.logits, sg(pi), vtrace.q_estimate, legal,
                      vtrace.has_played).sum()
     loss_v, loss_pi = loss_v / num_valid, loss_pi / num_valid
-    entropy = -jnp.sum(jnp.where(traj.valid, jnp.sum(pi * log_pi, -1), 0.0))
+    entropy = -jnp.sum(jnp.where(valid, jnp.sum(pi * log_pi, -1), 0.0))
     metrics = {
         "loss_value": loss_v,
         "loss_policy": loss_pi,
@@ -161,10 +185,13 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
         "episode_length": jnp.mean(jnp.sum(traj.valid, 0).astype(jnp.float32)),
         "return_player0": jnp.mean(jnp.sum(traj.rewards[..., 0], 0)),
     }
+    if compaction is not None:  # games left out of this update
+      metrics["games_dropped"] = 1.0 - jnp.mean(jnp.any(valid, 0) | ~jnp.any(
+          traj.valid, 0))
     return loss_v + loss_pi, metrics
 
   def after_update(state: TrainState) -> TrainState:
-    extras: RNaDExtras = state.extras
+    extras: RNaDExtras | RNaDAveragedExtras = state.extras
     avg = config.target_network_avg
     target = jax.tree.map(lambda t, p: t + avg * (p - t),
                           extras.params_target, state.params)
@@ -173,7 +200,18 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
                         extras.params_prev)
     prev_ = jax.tree.map(lambda p, q: jnp.where(swap, p, q),
                          extras.params_prev, extras.params_prev_)
-    return state._replace(extras=RNaDExtras(target, prev, prev_))
+    extras = extras._replace(params_target=target, params_prev=prev,
+                             params_prev_=prev_)
+    if isinstance(extras, RNaDAveragedExtras):
+      rate = config.test_policy_avg
+      extras = extras._replace(params_avg=jax.tree.map(
+          lambda a, p: a + rate * (p - a), extras.params_avg, state.params))
+    return state._replace(extras=extras)
+
+  def test_params(state: TrainState) -> Params:
+    if isinstance(state.extras, RNaDAveragedExtras):
+      return state.extras.params_avg
+    return state.params
 
   def make_policy_fn(state: TrainState) -> PolicyFn:
     post = finetuning(state.step)
@@ -188,4 +226,5 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
 
   return RNaD(networks=networks, optimizer=optimizer, init=init,
               loss_fn=loss_fn, after_update=after_update,
-              make_policy_fn=make_policy_fn, schedule=schedule)
+              make_policy_fn=make_policy_fn, schedule=schedule,
+              test_params=test_params)

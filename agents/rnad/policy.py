@@ -112,5 +112,6 @@ def load_policy(run_dir: str | os.PathLike[str], step: int | None = None,
   config = run.config.agent
   if post_process is None:
     post_process = config.finetune.at_test_time
-  return openspiel_policy_for(run.game, run.agent.networks, run.state.params,
+  return openspiel_policy_for(run.game, run.agent.networks,
+                              run.agent.test_params(run.state),
                               config.finetune, post_process=post_process)

@@ -13,15 +13,13 @@ from agents.rnad import deepnash_net
 from agents.rnad.config import NetworkConfig
 from agents.rnad.networks import legal_policy, make_networks
 
-_CONFIG = NetworkConfig(kind="deepnash", channels=8, num_blocks=1,
-                        value_hidden=16)
-
-
-@pytest.fixture(scope="module")
-def setup():
+@pytest.fixture(scope="module", params=[3, 1], ids=["stem3x3", "stem1x1"])
+def setup(request):
   game = games.make("stratego", variant="small", deployment="phase",
                     max_plies=60)
-  nets = make_networks(game.observation_shape, game.num_actions, _CONFIG)
+  config = NetworkConfig(kind="deepnash", channels=8, num_blocks=1,
+                         value_hidden=16, stem_kernel=request.param)
+  nets = make_networks(game.observation_shape, game.num_actions, config)
   params = nets.init(jax.random.key(0))
   # Random logits everywhere: re-draw every weight so no head is ~0.
   leaves, tree = jax.tree.flatten(params)

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 
@@ -81,6 +82,22 @@ def _print_table(res: dict) -> None:
     where = ("not reached" if hit is None else
              f"step {hit['step']}, {hit['wall_s']} s wall, {hit['cpu_s']} CPU-s")
     print(f"NashConv <= {target}: {where}")
+  # A single evaluation can dip below a target; the windows show whether the
+  # policy stays there.
+  print(f"{'minutes':>11} {'evals':>6} {'median':>8} {'best':>8} {'worst':>8}")
+  for lo, hi, values in _windows(curve, res["minutes"]):
+    if values:
+      print(f"{lo:>5.1f}-{hi:<5.1f} {len(values):>6} "
+            f"{statistics.median(values):>8.4f} {min(values):>8.4f} "
+            f"{max(values):>8.4f}")
+
+
+def _windows(curve: list[dict], minutes: float):
+  """NashConv of the evaluations in each quarter of the wall-clock budget."""
+  edges = [minutes * q / 4 for q in range(5)]
+  for lo, hi in zip(edges[:-1], edges[1:]):
+    yield lo, hi, [r["nash_conv"] for r in curve
+                   if lo * 60 < r["wall_s"] <= hi * 60]
 
 
 def main(argv=None) -> int:

@@ -15,7 +15,11 @@ A tournament file (TOML) names the game and the players:
   spec = "random"             # or "heuristic", RUN_DIR, RUN_DIR@STEP
 
 Relative paths (store, plot, run directories) are relative to the working
-directory. Each pair plays `games_per_pair` games, its players (in name order)
+directory. A run directory without `@STEP` means its latest checkpoint when
+the file is read: the player is pinned to that step for the whole tournament,
+and results are keyed by the step and the run's config, so a run that has
+trained further (or was retrained) plays its pairs afresh instead of reusing
+another network's results. Each pair plays `games_per_pair` games, its players (in name order)
 swapping seats on odd game indices. Game `i` of a pair has its own seed (from
 the tournament seed, the pair id and `i`) for chance and both players'
 sampling, so any game replays alone. Results are keyed per pair (`eval.store`):
@@ -54,7 +58,8 @@ _TYPE_NAMES = {str: "a string", int: "an integer", (int, float): "a number",
 @dataclasses.dataclass(frozen=True)
 class Player:
   name: str
-  spec: str  # an `eval.players.make_player` spec
+  spec: str  # an `eval.players.make_player` spec; run dirs as RUN_DIR@STEP
+  fingerprint: str = ""  # run dirs: hash of the run's config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,10 +150,13 @@ def parse_spec(text: str, path: pathlib.Path) -> TournamentSpec:
     if name in (p.name for p in players):
       raise ValueError(f"{at}: duplicate player name {name!r}")
     run_dir = re.sub(r"@\d+$", "", spec)
-    if spec not in players_lib.BUILTIN and not pathlib.Path(run_dir).is_dir():
+    if spec in players_lib.BUILTIN:
+      players.append(Player(name, spec))
+      continue
+    if not pathlib.Path(run_dir).is_dir():
       raise ValueError(f"{at} ({name}): spec {spec!r} is not one of "
                        f"{', '.join(players_lib.BUILTIN)} nor a run directory")
-    players.append(Player(name, spec))
+    players.append(_pin_run(name, spec, f"{at} ({name})"))
   if len(players) < 2:
     raise ValueError(f"{where}: players: need at least 2, got {len(players)}")
   values = {k: _get(raw, k, int, where, d) for k, d in
@@ -169,6 +177,36 @@ def parse_spec(text: str, path: pathlib.Path) -> TournamentSpec:
                         confidence=confidence, **out)
 
 
+def _pin_run(name: str, spec: str, at: str) -> Player:
+  """The run-directory player `spec`, pinned to a checkpoint step.
+
+  Raises:
+    ValueError: no readable config or no such checkpoint in the run.
+  """
+  # Imported here: reading a spec of bots only needs no JAX.
+  from agents.core import checkpoint  # pylint: disable=g-import-not-at-top
+  match = re.fullmatch(r"(.*)@(\d+)", spec)
+  run_dir, step = (match[1], int(match[2])) if match else (spec, None)
+  try:
+    config = json.dumps(checkpoint.read_run_config(run_dir), sort_keys=True)
+    checkpointer = checkpoint.Checkpointer(run_dir, read_only=True)
+    try:
+      steps = sorted(checkpointer.all_steps())
+    finally:
+      checkpointer.close()
+  except (checkpoint.CheckpointError, OSError, ValueError) as e:
+    raise ValueError(f"{at}: {e}") from None
+  if not steps:
+    raise ValueError(f"{at}: run directory {run_dir!r} has no checkpoint")
+  if step is None:
+    step = steps[-1]
+  elif step not in steps:
+    raise ValueError(f"{at}: {run_dir!r} has no checkpoint at step {step}; "
+                     f"it has {', '.join(map(str, steps))}")
+  fingerprint = hashlib.sha256(config.encode()).hexdigest()[:12]
+  return Player(name, f"{run_dir}@{step}", fingerprint)
+
+
 def load_spec(path: str | os.PathLike[str]) -> TournamentSpec:
   """Reads and validates the tournament file `path` (see `parse_spec`)."""
   path = pathlib.Path(path)
@@ -183,7 +221,10 @@ def load_spec(path: str | os.PathLike[str]) -> TournamentSpec:
 def pair_id(spec: TournamentSpec, a: Player, b: Player) -> str:
   """The id of the pair `(a, b)` (in name order): 16 hex digits."""
   a, b = sorted((a, b), key=lambda p: p.name)
-  key = json.dumps([spec.game, spec.seed, [a.name, a.spec], [b.name, b.spec]])
+  # Bots are keyed as they always were; run players also by their config.
+  key = json.dumps([spec.game, spec.seed] + [
+      [p.name, p.spec] + ([p.fingerprint] if p.fingerprint else [])
+      for p in (a, b)])
   return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

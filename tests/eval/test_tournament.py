@@ -1,8 +1,10 @@
 """Tournaments: schedule, colours, store, resume (also after SIGKILL), CLI."""
 
 import collections
+import json
 import os
 import pathlib
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -10,6 +12,7 @@ import sys
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -97,6 +100,34 @@ def test_round_robin_colours_store_and_resume(tmp_path, kuhn_run):
   r = tournament.ratings(more, tournament.stored_games(more))
   assert list(r.games) == [12, 12, 12]
   assert (r.wins + r.draws + r.losses == r.games).all()
+
+
+def test_run_players_are_pinned_so_a_newer_checkpoint_replays(tmp_path,
+                                                              kuhn_run):
+  run_dir = tmp_path / "run"
+  shutil.copytree(kuhn_run, run_dir)
+  spec = tournament.load_spec(_spec(tmp_path, run_dir, 2))
+  assert {p.name: p.spec for p in spec.players}["net"] == f"{run_dir}@0"
+  assert tournament.run(spec) == (6, 6)
+  # The run trains on: its pairs are new, the bots' pair is kept.
+  config = config_lib.from_json(json.loads((run_dir / CONFIG_FILE).read_text()))
+  _, agent = anakin.build(config)
+  checkpointer = Checkpointer(run_dir)
+  checkpointer.save(agent.init(jax.random.key(1))._replace(step=jnp.int32(5)))
+  checkpointer.close()
+  newer = tournament.load_spec(_spec(tmp_path, run_dir, 2))
+  assert {p.name: p.spec for p in newer.players}["net"] == f"{run_dir}@5"
+  assert tournament.run(newer) == (4, 6)
+  # The same step of a run with another config is another player too.
+  config_path = run_dir / CONFIG_FILE
+  config_path.write_text(config_path.read_text().replace('"seed": 0',
+                                                         '"seed": 9'))
+  assert tournament.run(tournament.load_spec(_spec(tmp_path, run_dir, 2))) \
+      == (4, 6)
+  # An explicit step pins that checkpoint; a missing one is named.
+  path = _spec(tmp_path, f"{run_dir}@3", 2)
+  with pytest.raises(ValueError, match="no checkpoint at step 3; it has 0, 5"):
+    tournament.load_spec(path)
 
 
 def test_store_rejects_duplicates_and_foreign_files(tmp_path):
@@ -188,6 +219,11 @@ def test_unreadable_run_and_missing_files_exit_2(tmp_path, capsys):
   assert cli.main(["tournament", str(tmp_path / "none.toml")]) == 2
   assert "cannot read tournament file" in capsys.readouterr().err
   assert cli.main(["tournament", str(spec), "--report"]) == 2
+  assert "no config.json" in capsys.readouterr().err
+  (tmp_path / "empty_run").rmdir()
+  bots_only = tmp_path / "bots.toml"
+  bots_only.write_text(spec.read_text().split('[[players]]\nname = "net"')[0])
+  assert cli.main(["tournament", str(bots_only), "--report"]) == 2
   assert "no tournament store" in capsys.readouterr().err
 
 

@@ -9,7 +9,10 @@ import jax
 
 
 def device_name() -> str:
-  """The device kind, and for CPUs the model and core count."""
+  """The device kind, and for CPUs the model and core count.
+
+  A process restricted to some cores (`taskset`) says how many it may use.
+  """
   d = jax.devices()[0]
   name = getattr(d, "device_kind", d.platform)
   if d.platform == "cpu":
@@ -19,5 +22,9 @@ def device_name() -> str:
                      if l.startswith("model name"))
     except (OSError, StopIteration):
       model = platform.processor() or "cpu"
-    name = f"{model}, {os.cpu_count()} cores"
+    total = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(
+        os, "sched_getaffinity") else total
+    name = (f"{model}, {total} cores" if usable == total else
+            f"{model}, {usable} of {total} cores")
   return f"{d.platform}: {name} ({jax.device_count()} JAX device(s))"

@@ -6,9 +6,10 @@ where to place the pieces, as in DeepNash. Games are capped at 200 moves
 the cost, so the network is small and cheap: a 1x1 stem (the 3x3 stem over
 all 53 observation planes took most of the time) and one residual block; the
 learner runs it only on the steps before games end (`compute_fraction`).
-Measured on one core of an AMD EPYC: 3.1 s per learner step of 32 games with
-a 3x3 stem on every step, 2.1 s computing 70% of the steps, 1.2 s with the
-1x1 stem as well. One learner step per compiled call: see
+Measured with `taskset -c 0 python benchmarks/stratego_learner.py` (one core
+of an AMD EPYC), seconds per learner step of 32 games: 3.14 with a 3x3 stem
+on every step, 2.04 computing 70% of the steps, 1.48 with the 1x1 stem as
+well. One learner step per compiled call: see
 `agents.core.make_update(unroll=...)`.
 
 With only some thousands of learner steps in a two-hour run there are few

@@ -72,7 +72,6 @@ def legal_log_policy(logits: jax.Array, legal: jax.Array) -> jax.Array:
   return jnp.where(legal, shifted - log_z, 0.0)
 
 
-
 class Compaction(NamedTuple):
   """Which trajectory steps the learner computes (`compact_steps`)."""
 

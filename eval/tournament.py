@@ -20,10 +20,11 @@ the file is read: the player is pinned to that step for the whole tournament,
 and results are keyed by the step and the run's config, so a run that has
 trained further (or was retrained) plays its pairs afresh instead of reusing
 another network's results. Each pair plays `games_per_pair` games, its
-players (in name order) swapping seats on odd game indices. Game `i` of a pair has its own seed (from
-the tournament seed, the pair id and `i`) for chance and both players'
-sampling, so any game replays alone. Results are keyed per pair (`eval.store`):
-a rerun plays only the games not stored yet, so a killed tournament resumes.
+players (in name order) swapping seats on odd game indices. Game `i` of a
+pair has its own seed (from the tournament seed, the pair id and `i`) for
+chance and both players' sampling, so any game replays alone. Results are
+keyed per pair (`eval.store`): a rerun plays only the games not stored yet,
+so a killed tournament resumes.
 """
 
 from __future__ import annotations

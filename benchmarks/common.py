@@ -1,7 +1,8 @@
-"""Helpers shared by the benchmarks: the device description."""
+"""Helpers shared by the benchmarks: the device description, JSON output."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 
@@ -28,3 +29,11 @@ def device_name() -> str:
     name = (f"{model}, {total} cores" if usable == total else
             f"{model}, {usable} of {total} cores")
   return f"{d.platform}: {name} ({jax.device_count()} JAX device(s))"
+
+
+def emit_json(shown, saved=None, path: str | None = None) -> None:
+  """Prints `shown` as JSON; writes `saved` (default `shown`) to `path`."""
+  print(json.dumps(shown, indent=1))
+  if path:
+    with open(path, "w") as f:
+      json.dump(shown if saved is None else saved, f, indent=1)

@@ -14,7 +14,6 @@ would see it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -119,10 +118,7 @@ def main(argv=None) -> int:
     _print_table(res)
     results.append(res)
   summary = [{k: v for k, v in r.items() if k != "curve"} for r in results]
-  print(json.dumps(summary, indent=1))
-  if args.json:
-    with open(args.json, "w") as f:
-      json.dump(results, f, indent=1)
+  common.emit_json(summary, results, args.json)
   return 0
 
 

@@ -15,7 +15,6 @@ device.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -99,10 +98,7 @@ def main(argv=None) -> int:
     print(f"{r['options']:<58} {r['step_s']:>7.2f} {r['min_step_s']:>7.2f} "
           f"{r['mean_decisions_per_game']:>6.1f}/{r['max_decisions_per_game']}")
   out = {"config": args.config, "device": device, "results": results}
-  print(json.dumps(out, indent=1))
-  if args.json:
-    with open(args.json, "w") as f:
-      json.dump(out, f, indent=1)
+  common.emit_json(out, path=args.json)
   return 0
 
 

@@ -20,7 +20,6 @@ bot, seats alternated). The issue's targets are measured independently with
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import platform
 import sys
@@ -132,9 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"stratego_selfplay: {e}", file=sys.stderr)
     return 2
   print_table(res)
-  print(json.dumps(res, indent=1))
-  if args.json:
-    pathlib.Path(args.json).write_text(json.dumps(res, indent=1))
+  common.emit_json(res, path=args.json)
   return 0
 
 

@@ -29,7 +29,8 @@ class PlayerSpecError(ValueError):
   """A player spec that names nothing we can build."""
 
 
-def _split_step(spec: str) -> tuple[str, int | None]:
+def split_step(spec: str) -> tuple[str, int | None]:
+  """`RUN_DIR@STEP` -> (RUN_DIR, STEP); a spec without a step -> (spec, None)."""
   path, sep, step = spec.rpartition("@")
   if not sep or not step.isdigit():
     return spec, None
@@ -51,7 +52,7 @@ def make_player(spec: str, game: pyspiel.Game, player_id: int,
   if spec == "heuristic":
     from eval import bots  # pylint: disable=g-import-not-at-top
     return bots.heuristic_bot(game, player_id, seed)
-  path, step = _split_step(spec)
+  path, step = split_step(spec)
   if not pathlib.Path(path).is_dir():
     raise PlayerSpecError(
         f"player {spec!r}: not one of {', '.join(BUILTIN)} and not a run "

@@ -36,7 +36,6 @@ import multiprocessing
 import os
 import pathlib
 import queue as queue_lib
-import re
 import signal
 import time
 import tomllib
@@ -150,11 +149,10 @@ def parse_spec(text: str, path: pathlib.Path) -> TournamentSpec:
       raise ValueError(f"{at}: name and spec must not be empty")
     if name in (p.name for p in players):
       raise ValueError(f"{at}: duplicate player name {name!r}")
-    run_dir = re.sub(r"@\d+$", "", spec)
     if spec in players_lib.BUILTIN:
       players.append(Player(name, spec))
       continue
-    if not pathlib.Path(run_dir).is_dir():
+    if not pathlib.Path(players_lib.split_step(spec)[0]).is_dir():
       raise ValueError(f"{at} ({name}): spec {spec!r} is not one of "
                        f"{', '.join(players_lib.BUILTIN)} nor a run directory")
     players.append(_pin_run(name, spec, f"{at} ({name})"))
@@ -186,8 +184,7 @@ def _pin_run(name: str, spec: str, at: str) -> Player:
   """
   # Imported here: reading a spec of bots only needs no JAX.
   from agents.core import checkpoint  # pylint: disable=g-import-not-at-top
-  match = re.fullmatch(r"(.*)@(\d+)", spec)
-  run_dir, step = (match[1], int(match[2])) if match else (spec, None)
+  run_dir, step = players_lib.split_step(spec)
   try:
     config = json.dumps(checkpoint.read_run_config(run_dir), sort_keys=True)
     checkpointer = checkpoint.Checkpointer(run_dir, read_only=True)

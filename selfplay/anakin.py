@@ -10,6 +10,7 @@ evaluation, checkpoints, time limits and signals.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pathlib
 import signal
@@ -86,16 +87,40 @@ def restore_run(run_dir: str | os.PathLike[str],
 class _OpponentPool:
   """Past parameters for self-play against earlier versions of the agent.
 
-  Starts with the parameters training starts (or resumes) from and adds a copy
-  every `run.past_opponent_every` learner steps, keeping the latest
-  `run.past_opponents`. The pool lives in memory: a resumed run starts a new
-  one from the restored parameters.
+  Starts with the parameters training starts from and adds a copy every
+  `run.past_opponent_every` learner steps, keeping the latest
+  `run.past_opponents`. The pool is saved with each checkpoint (`save_args`)
+  and a resumed run continues with it (`restore`), so resuming plays the same
+  games as an uninterrupted run.
   """
 
   def __init__(self, run_cfg: config_lib.RunConfig, params: Any, step: int):
     self._cfg = run_cfg
     self._pool = [jax.tree.map(jnp.copy, params)]
     self._period = step // run_cfg.past_opponent_every
+
+  def save_args(self) -> tuple[dict[str, Any], Any]:
+    """(meta entries, extra pytree) to save with a checkpoint."""
+    return ({"opponent_pool": {"size": len(self._pool),
+                               "period": self._period}},
+            {"opponent_pool": list(self._pool)})
+
+  def restore(self, checkpointer: Checkpointer, meta: dict[str, Any],
+              step: int, like: Any) -> bool:
+    """Replaces the pool by the one saved at `step`; False if none was saved.
+
+    `like` is the parameters (structure and shardings) of one snapshot.
+    """
+    saved = meta.get("opponent_pool")
+    if not isinstance(saved, dict):
+      return False
+    extra = checkpointer.restore_extra(
+        {"opponent_pool": [like] * int(saved["size"])}, step)
+    if extra is None:
+      return False
+    self._pool = list(extra["opponent_pool"])[-self._cfg.past_opponents:]
+    self._period = int(saved["period"])
+    return True
 
   def __len__(self) -> int:
     return len(self._pool)
@@ -171,8 +196,9 @@ def train(config: config_lib.RNaDExperiment,
                      "--resume or choose another --out")
   checkpointer = Checkpointer(run_dir, max_to_keep=run_cfg.keep_checkpoints)
   fresh = agent.init(jax.random.key(run_cfg.seed))
+  meta_saved: dict[str, Any] = {}
   if resume:
-    state, _ = checkpointer.restore(fresh)
+    state, meta_saved = checkpointer.restore(fresh)
   else:
     state = fresh
   write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
@@ -183,6 +209,11 @@ def train(config: config_lib.RNaDExperiment,
   pool = _OpponentPool(run_cfg, state.params,
                        int(jax.device_get(state.step))) if (
       run_cfg.past_opponents and num_vs_past) else None
+  if pool is not None and resume and not pool.restore(
+      checkpointer, meta_saved, int(jax.device_get(state.step)), state.params):
+    logging.getLogger(__name__).warning(
+        "%s: the checkpoint holds no pool of past opponents; starting a new "
+        "one from the restored parameters", run_dir)
 
   def make_step_fn(k: int):
     def batch_fn(state: TrainState, key, past_params=None):
@@ -230,6 +261,13 @@ def train(config: config_lib.RNaDExperiment,
     shown.update(logger.write(step, metrics))
     logged_step = step
 
+  def save() -> None:
+    if pool is None:
+      checkpointer.save(state, meta)
+    else:
+      pool_meta, extra = pool.save_args()
+      checkpointer.save(state, {**meta, **pool_meta}, extra=extra)
+
   stop_reason = "steps"
   metrics = None
   try:
@@ -267,11 +305,11 @@ def train(config: config_lib.RNaDExperiment,
         bar.update(step, rate, shown)
         if (step - last_ckpt_step >= run_cfg.checkpoint_every or
             now - last_ckpt_time >= run_cfg.checkpoint_every_s):
-          checkpointer.save(state, meta)
+          save()
           last_ckpt_time, last_ckpt_step = now, step
       if metrics is not None and logged_step != step:  # stopped early
         log(step, metrics, evaluate=next_eval is not None)
-    checkpointer.save(state, meta)
+    save()
   finally:
     bar.close()
     logger.close()

@@ -4,8 +4,11 @@ A run directory looks like:
 
   RUN_DIR/config.json          the resolved experiment config (atomic write)
   RUN_DIR/checkpoints/<step>/  one orbax checkpoint per saved step:
-                               `state` (the TrainState) and `meta` (JSON:
+                               `state` (the TrainState), `meta` (JSON:
                                the config again, plus free-form metadata)
+                               and optionally `extra` (arrays the driver
+                               keeps beside the state, e.g. the pool of
+                               past opponents)
 
 Orbax writes each checkpoint into a temporary directory and renames it when
 complete, so a run killed mid-save leaves the previous checkpoint intact; only
@@ -96,7 +99,7 @@ class Checkpointer:
         options=ocp.CheckpointManagerOptions(
             max_to_keep=max_to_keep, create=not read_only, read_only=read_only,
             cleanup_tmp_directories=not read_only),
-        item_names=("state", "meta"))
+        item_names=("state", "meta", "extra"))
 
   @property
   def run_dir(self) -> pathlib.Path:
@@ -108,14 +111,21 @@ class Checkpointer:
   def all_steps(self) -> list[int]:
     return list(self._manager.all_steps())
 
-  def save(self, state: TrainState, meta: dict[str, Any] | None = None) -> int:
-    """Saves `state` under its step (asynchronously); returns the step."""
+  def save(self, state: TrainState, meta: dict[str, Any] | None = None,
+           extra: Any = None) -> int:
+    """Saves `state` under its step (asynchronously); returns the step.
+
+    `extra`, a pytree of arrays, is saved beside the state in the same
+    checkpoint (all or nothing); read it back with `restore_extra`.
+    """
     step = int(jax.device_get(state.step))
     if step in self._manager.all_steps():
       return step
-    self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(_keys_to_data(state)),
-        meta=ocp.args.JsonSave(meta or {})))
+    items = dict(state=ocp.args.StandardSave(_keys_to_data(state)),
+                 meta=ocp.args.JsonSave(meta or {}))
+    if extra is not None:
+      items["extra"] = ocp.args.StandardSave(extra)
+    self._manager.save(step, args=ocp.args.Composite(**items))
     return step
 
   def restore(self, like: TrainState,
@@ -155,6 +165,29 @@ class Checkpointer:
       ) from e
     state = _data_to_keys(restored["state"], like)
     return TrainState(*state), dict(restored["meta"] or {})
+
+  def restore_extra(self, like: Any, step: int) -> Any:
+    """The `extra` saved with checkpoint `step`, or None if it has none.
+
+    Args:
+      like: a pytree with the structure, shapes and shardings saved.
+      step: which checkpoint.
+
+    Raises:
+      CheckpointError: if the item is unreadable or does not match `like`.
+    """
+    if not (self._run_dir / _CHECKPOINT_DIR / str(step) / "extra").is_dir():
+      return None
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+    try:
+      restored = self._manager.restore(step, args=ocp.args.Composite(
+          extra=ocp.args.StandardRestore(abstract)))
+    except Exception as e:  # orbax raises many types for damaged files.
+      raise CheckpointError(
+          f"cannot restore the extra item of checkpoint {step} of "
+          f"{str(self._run_dir)!r}: {type(e).__name__}: "
+          f"{str(e).splitlines()[0] if str(e) else ''}") from e
+    return restored["extra"]
 
   def wait(self) -> None:
     """Blocks until pending asynchronous saves are on disk."""

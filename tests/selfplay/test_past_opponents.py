@@ -88,3 +88,30 @@ def test_run_with_past_opponents_trains_on_different_games(tmp_path):
   # Reproducible, and the games (so the parameters) differ from self-play's.
   assert not all(np.allclose(a, b) for a, b in zip(
       jax.tree.leaves(runs["self"]), jax.tree.leaves(runs["past"])))
+
+
+_SMALL = ["run.steps_per_call=2", "run.log_every=4", "run.eval_every=0",
+          "agent.batch_size=16", "agent.network.hidden_sizes=(8,)"]
+_PAST = ["run.past_opponents=2", "run.past_opponent_every=2",
+         "run.past_opponent_fraction=1.0"]
+
+
+def test_resumed_run_keeps_its_pool_and_equals_uninterrupted_run(tmp_path):
+  cfg = config_lib.load("kuhn_rnad", _SMALL + _PAST)
+  anakin.train(cfg, tmp_path / "a", num_steps=12, progress="off")
+  anakin.train(cfg, tmp_path / "b", num_steps=6, progress="off")
+  anakin.train(cfg, tmp_path / "b", num_steps=12, resume=True, progress="off")
+  a, b = anakin.restore_run(tmp_path / "a"), anakin.restore_run(tmp_path / "b")
+  # With a pool restarted from the step-6 parameters the games after the
+  # resumption, so the parameters, would differ.
+  chex.assert_trees_all_equal(a.state.params, b.state.params)
+
+
+def test_resume_without_a_saved_pool_starts_a_new_one(tmp_path, caplog):
+  anakin.train(config_lib.load("kuhn_rnad", _SMALL), tmp_path, num_steps=4,
+               progress="off")
+  cfg = config_lib.load("kuhn_rnad", _SMALL + _PAST)
+  result = anakin.train(cfg, tmp_path, num_steps=8, resume=True,
+                        progress="off")
+  assert result.step == 8
+  assert "no pool of past opponents" in caplog.text

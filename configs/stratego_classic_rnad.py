@@ -2,11 +2,15 @@
 
 The full game: deployment is a phase (40 placements a player) played by the
 network's deployment head, then up to 2,000 moves (random play takes about
-930 on average, 90th percentile near 2,000). A learner step here is long
-on a CPU (8 games of up to 2,080 decisions); the config is sized so that it
-runs on two cores, not so that it learns fast there. On an
-accelerator raise `agent.batch_size` and the network (DeepNash itself used
-far larger ones) with `--set`.
+930 on average, 90th percentile near 2,000). A learner step here
+is long on a CPU (8 games of up to 2,080 decisions), so the network is the
+small config's (16 channels, one block, 1x1 stem), run on 60% of the
+batch's steps (`compute_fraction`), with the small config's learning rate
+and eta: `taskset -c 1 python benchmarks/stratego_learner.py --config
+stratego_classic_rnad --calls 2` measured 14 s a learner step on one core of
+an AMD EPYC (`arena train` with the previous 32-channel, two-block, 3x3-stem
+network on every step ran at 0.019 learner steps/s on two cores). On an accelerator raise `agent.batch_size` and the
+network (DeepNash itself used far larger ones) with `--set`.
 """
 
 from agents.rnad.config import NetworkConfig, RNaDConfig

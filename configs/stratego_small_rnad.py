@@ -12,6 +12,16 @@ on every step, 2.04 computing 70% of the steps, 1.48 with the 1x1 stem as
 well. One learner step per compiled call: see
 `agents.core.make_update(unroll=...)`.
 
+Batches of 8 games, not 32: a learner step costs about in proportion to its
+games (2.8 steps/s at 8 against 0.6 at 32 on one core), so the same games
+give four times the updates, and the batch-8 run matched the batch-32 run's
+2-hour evaluation (0.66 against random, 0.19 against the heuristic) within
+half an hour. Half the batch's steps are computed (`compute_fraction` 0.5;
+random-ish self-play games last about 80 of the 224 steps), which
+occasionally leaves a long game out of an update (`games_dropped`). The
+regularisation iterations are counted in learner steps, so they are four
+times as many steps as at batch 32 (the same games per iteration).
+
 With only some thousands of learner steps in a two-hour run there are few
 regularisation iterations, so the regulariser is weaker than DeepNash's
 (eta 0.05, not 0.2): the regularisation reward summed over a game's ~50 own

@@ -196,6 +196,18 @@ def _fight(attacker: jax.Array, defender: jax.Array) -> jax.Array:
       | ((attacker == config.SPY) & (defender == config.MARSHAL)))
 
 
+def battle(attacker: jax.Array, defender: jax.Array) -> jax.Array:
+  """The result of `attacker` striking `defender` (piece codes).
+
+  Returns:
+    int32: +1 the attacker wins, 0 both are removed (equal ranks), -1 the
+    attacker is removed.
+  """
+  return jnp.where(attacker == defender, 0,
+                   jnp.where(_fight(attacker, defender), 1, -1)).astype(
+                       jnp.int32)
+
+
 def step(game: Stratego, st: State, action: jax.Array) -> State:
   """Plays `action` for `st.current_player`; see the package docstring.
 

@@ -11,6 +11,7 @@ import pytest
 
 from games.stratego import config
 from games.stratego import env
+from games.stratego import rules
 
 SMALL = env.Stratego(variant_name="small", deployment="fixed")
 CLASSIC = env.Stratego(variant_name="classic", deployment="fixed")
@@ -112,6 +113,10 @@ def test_attack_outcomes(attacker, defender, result):
   sq = config.parse_square(SMALL.variant, "a4")
   assert bool(st.revealed[sq]) == (result != "..")
   assert not bool(st.terminated) and int(st.current_player) == 1
+  # `rules.battle` (used by analyses of play) gives the same result.
+  codes = [config.PIECE_CHARS.index(c) for c in (attacker, defender)]
+  expected = {"r": 1, ".": 0, "b": -1}[result[0]]
+  assert int(rules.battle(*map(np.int8, codes))) == expected
 
 
 def test_taking_the_flag_wins():

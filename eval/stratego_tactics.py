@@ -1,0 +1,148 @@
+"""What a Stratego agent does, move by move: the kinds of moves it prefers.
+
+A win rate says how well an agent plays, not what it has learnt.
+`tactics(run, ...)` plays a run's test-time policy against the random bot (or
+itself) and sorts every legal move at the agent's decisions by what the mover
+can know (`KINDS`):
+
+  move            to an empty square
+  known win       an attack on a revealed piece it beats (`rules.battle`)
+  known tie       an attack on a revealed piece of its own rank
+  known loss      an attack on a revealed piece that beats it
+  hidden unmoved  an attack on an unrevealed piece that has never moved
+                  (it may be a Bomb or the Flag)
+  hidden moved    an attack on an unrevealed piece that has moved
+
+and reports, for each kind, the share of legal moves, the agent's probability
+of it, how often it was chosen and the mover's mean final return after
+choosing it. `benchmarks/stratego_tactics.py` prints it for a run directory.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from agents.rnad import actor
+from games.stratego import rules
+
+if TYPE_CHECKING:
+  from games.stratego.env import Stratego
+  from games.stratego.state import State
+  from selfplay.anakin import Run
+
+KINDS = ("move", "known win", "known tie", "known loss", "hidden unmoved",
+         "hidden moved")
+
+
+def move_kinds(game: Stratego, st: State) -> jax.Array:
+  """The kind of each action for the player to move in `st`.
+
+  Returns:
+    [A] int32, indices into `KINDS`; meaningful for the legal moves of the
+    play phase.
+  """
+  t = game.tables
+  src = jnp.asarray(t.action_from)
+  dst = jnp.maximum(jnp.asarray(t.action_to), 0)
+  enemy = st.owner[dst] == 1 - st.current_player
+  known = enemy & st.revealed[dst]
+  result = rules.battle(st.rank[src], st.rank[dst])
+  return jnp.select(
+      [~enemy, known & (result > 0), known & (result == 0), known,
+       ~st.moved[dst]], [0, 1, 2, 3, 4], 5).astype(jnp.int32)
+
+
+def play(run: Run, num_games: int, opponent: str, seed: int) -> dict:
+  """Plays `num_games` games of `run`'s test-time policy against `opponent`.
+
+  Args:
+    run: a restored Stratego run (`selfplay.anakin.restore_run`).
+    num_games: games, the agent's seat alternating.
+    opponent: "random" (uniform over legal moves) or "self".
+    seed: PRNG seed.
+
+  Returns:
+    Sums over the agent's play-phase decisions (numpy, per kind):
+    `decisions`, `policy` and `uniform` (probability mass), `chosen`,
+    `return_sum` and `return_sq` (the mover's final return after choosing
+    each kind), and the agent's `agent_win` / `agent_loss` rates.
+  """
+  if opponent not in ("random", "self"):
+    raise ValueError(f"opponent must be 'random' or 'self', got {opponent!r}")
+  game, agent = run.game, run.agent
+  finetune = run.config.agent.finetune
+  params = agent.test_params(run.state)
+  num_kinds = len(KINDS)
+  agent_seat = jnp.arange(num_games) % 2  # seats alternated
+
+  def policy(st):
+    obs = game.observe(st, st.current_player)
+    legal = game.legal_action_mask(st)
+    probs = actor.policy_probs(agent.networks, params, obs[None], legal[None],
+                               finetune, finetune.at_test_time)[0]
+    return probs, legal
+
+  def one_ply(st, key, seat):
+    probs, legal = policy(st)
+    uniform = legal / jnp.sum(legal)
+    ours = (opponent == "self") | (st.current_player == seat)
+    acting = jnp.where(ours, probs, uniform)
+    action = jax.random.choice(key, acting.shape[-1], p=acting)
+    kinds = move_kinds(game, st)
+    one_hot = jax.nn.one_hot(kinds, num_kinds) * legal[:, None]
+    counted = ours & ~st.terminated & (st.deploy_step >= game.deploy_total)
+    out = dict(policy=probs @ one_hot, uniform=uniform @ one_hot,
+               chosen=jax.nn.one_hot(kinds[action], num_kinds),
+               mover=st.current_player, counted=counted)
+    return game.step(st, action), out
+
+  @jax.jit
+  def run_games(key):
+    init_key, key = jax.random.split(key)
+    states = jax.vmap(game.init)(jax.random.split(init_key, num_games))
+
+    def body(states, key):
+      keys = jax.random.split(key, num_games)
+      return jax.vmap(one_ply)(states, keys, agent_seat)
+
+    states, out = jax.lax.scan(body, states, jax.random.split(
+        key, game.max_episode_length))
+    return states.returns, out
+
+  returns, out = jax.device_get(run_games(jax.random.key(seed)))
+  counted = out["counted"]  # [T, B]
+  mover_return = np.take_along_axis(
+      returns[None], out["mover"][..., None].astype(np.int64), -1)[..., 0]
+  chosen = out["chosen"] * counted[..., None]
+  agent_return = returns[np.arange(num_games), np.asarray(agent_seat)]
+  return dict(
+      decisions=int(counted.sum()),
+      policy=(out["policy"] * counted[..., None]).sum((0, 1)),
+      uniform=(out["uniform"] * counted[..., None]).sum((0, 1)),
+      chosen=chosen.sum((0, 1)),
+      return_sum=(chosen * mover_return[..., None]).sum((0, 1)),
+      return_sq=(chosen * mover_return[..., None] ** 2).sum((0, 1)),
+      agent_win=float(np.mean(agent_return > 0)),
+      agent_loss=float(np.mean(agent_return < 0)))
+
+
+def report(sums: dict) -> list[dict]:
+  """One row per kind from `play`'s sums: shares, ratio, mean return."""
+  rows = []
+  n = max(sums["decisions"], 1)
+  for i, kind in enumerate(KINDS):
+    chosen = float(sums["chosen"][i])
+    mean = sums["return_sum"][i] / chosen if chosen else float("nan")
+    var = sums["return_sq"][i] / chosen - mean ** 2 if chosen else float("nan")
+    rows.append(dict(
+        kind=kind, legal_share=float(sums["uniform"][i] / n),
+        policy=float(sums["policy"][i] / n),
+        ratio=float(sums["policy"][i] / max(sums["uniform"][i], 1e-9)),
+        chosen=int(chosen), mover_return=float(mean),
+        mover_return_se=float(np.sqrt(max(var, 0.0) / chosen))
+        if chosen else float("nan")))
+  return rows

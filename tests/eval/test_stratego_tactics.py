@@ -1,0 +1,74 @@
+"""Move kinds of the tactics analysis, on a hand-made position, and the
+bookkeeping of `play`."""
+
+import jax
+import numpy as np
+import pytest
+
+from eval import stratego_tactics
+from games.stratego import config
+from games.stratego import env
+from selfplay import anakin
+from selfplay import config as config_lib
+
+SMALL = env.Stratego(variant_name="small", deployment="fixed")
+
+
+def _sq(name):
+  return config.parse_square(SMALL.variant, name)
+
+
+def _action(src, dst):
+  t = SMALL.tables
+  (ids,) = np.nonzero((t.action_from == _sq(src)) & (t.action_to == _sq(dst)))
+  return int(ids[0])
+
+
+def test_move_kinds_on_a_hand_made_position():
+  # Red (to move): General c3, Miner f2, Sergeant a5, Flag a1.
+  # Blue: revealed Sergeant c4 and Marshal d3, revealed Sergeant a6,
+  # an unrevealed Bomb f3 (never moved), an unrevealed 5 e2 that has moved,
+  # Flag f6.
+  rank = np.zeros(36, np.int8)
+  owner = np.full(36, -1, np.int8)
+  for sq, code, who in (("c3", 9, 0), ("f2", 3, 0), ("a5", 4, 0),
+                        ("a1", 12, 0), ("c4", 4, 1), ("d3", 10, 1),
+                        ("a6", 4, 1), ("f3", 11, 1), ("e2", 5, 1),
+                        ("f6", 12, 1)):
+    rank[_sq(sq)], owner[_sq(sq)] = code, who
+  st = SMALL.init_from_board(rank, owner)
+  revealed = np.zeros(36, bool)
+  revealed[[_sq("c4"), _sq("d3"), _sq("a6")]] = True
+  moved = np.zeros(36, bool)
+  moved[_sq("e2")] = True
+  st = st.replace(revealed=revealed, moved=moved)
+  kinds = np.asarray(stratego_tactics.move_kinds(SMALL, st))
+  legal = np.asarray(SMALL.legal_action_mask(st))
+  expected = {("c3", "c4"): "known win", ("c3", "d3"): "known loss",
+              ("c3", "c2"): "move", ("a5", "a6"): "known tie",
+              ("f2", "f3"): "hidden unmoved", ("f2", "e2"): "hidden moved",
+              ("a5", "a4"): "move"}
+  for (src, dst), kind in expected.items():
+    action = _action(src, dst)
+    assert legal[action], (src, dst)
+    assert stratego_tactics.KINDS[kinds[action]] == kind, (src, dst)
+
+
+def test_play_accounts_for_every_decision():
+  cfg = config_lib.load("stratego_small_rnad", [
+      "agent.network.channels=4"])
+  game, agent = anakin.build(cfg)
+  run = anakin.Run(cfg, game, agent, agent.init(jax.random.key(0)), None)
+  sums = stratego_tactics.play(run, num_games=4, opponent="random", seed=0)
+  n = sums["decisions"]
+  assert n > 0
+  # Probability mass over legal moves sums to one at each decision, and
+  # each decision chose exactly one kind.
+  np.testing.assert_allclose(sums["policy"].sum(), n, rtol=1e-4)
+  np.testing.assert_allclose(sums["uniform"].sum(), n, rtol=1e-4)
+  assert sums["chosen"].sum() == n
+  rows = stratego_tactics.report(sums)
+  assert [r["kind"] for r in rows] == list(stratego_tactics.KINDS)
+  assert sum(r["chosen"] for r in rows) == n
+  with pytest.raises(ValueError, match="opponent"):
+    stratego_tactics.play(run, num_games=2, opponent="bot", seed=0)

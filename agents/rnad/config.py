@@ -33,7 +33,8 @@ class NetworkConfig:
 
   kind: str = "mlp"
   hidden_sizes: tuple[int, ...] = (256, 256)
-  shared_torso: bool = True  # False: the value head gets its own MLP
+  # False: the value head gets its own MLP ("mlp") or torso ("deepnash").
+  shared_torso: bool = True
   channels: int = 64
   stem_kernel: int = 3
   num_blocks: int = 4

@@ -9,6 +9,9 @@ uses:
 - target square: for each square, one logit per (direction, distance), i.e.
   per target square of the piece standing there.
 
+With `shared_torso=False` the value head reads its own torso (same shape),
+so the policy loss's gradients do not shape the value's features.
+
 A move is chosen as piece then square. With play actions laid out as
 `(direction * L + distance - 1) * S + from` (`games.stratego.tables`), the
 flat logit of a move is `select[from] + target[from, direction, distance]`,
@@ -63,6 +66,14 @@ class _ResBlock(hk.Module):
     return x + h
 
 
+def _torso(config: NetworkConfig, x: jax.Array, prefix: str) -> jax.Array:
+  """The stem and residual blocks: [B, H, W, C] -> [B, H, W, channels]."""
+  h = hk.Conv2D(config.channels, config.stem_kernel, name=f"{prefix}stem")(x)
+  for i in range(config.num_blocks):
+    h = _ResBlock(config.channels, name=f"{prefix}block_{i}")(h)
+  return jax.nn.relu(h)
+
+
 def forward(num_actions: int, config: NetworkConfig,
             obs: jax.Array) -> tuple[jax.Array, jax.Array]:
   """(logits [..., A], value [...]) for observations [..., H, W, C]."""
@@ -77,10 +88,7 @@ def forward(num_actions: int, config: NetworkConfig,
   deploying = x[:, 0, 0, _DEPLOY_PLANE] > 0.5
   x = _turn(x, turned)
 
-  h = hk.Conv2D(config.channels, config.stem_kernel, name="stem")(x)
-  for i in range(config.num_blocks):
-    h = _ResBlock(config.channels, name=f"block_{i}")(h)
-  h = jax.nn.relu(h)
+  h = _torso(config, x, prefix="")
 
   heads = hk.Conv2D(2 + 4 * max_distance, 1, name="policy_heads")(h)
   heads = _turn(heads, turned)  # back to board coordinates
@@ -97,8 +105,9 @@ def forward(num_actions: int, config: NetworkConfig,
                          deploy.dtype)], axis=-1)  # masked: illegal
   logits = jnp.where(deploying[:, None], deploy_full, play)
 
-  pooled = jnp.concatenate([jnp.mean(h, axis=(1, 2)), jnp.max(h, axis=(1, 2))],
-                           axis=-1)
+  h_value = h if config.shared_torso else _torso(config, x, prefix="value_")
+  pooled = jnp.concatenate([jnp.mean(h_value, axis=(1, 2)),
+                            jnp.max(h_value, axis=(1, 2))], axis=-1)
   value = hk.nets.MLP((config.value_hidden, 1), name="value")(pooled)
   return (logits.reshape(lead + (num_actions,)),
           value[:, 0].reshape(lead))

@@ -13,12 +13,15 @@ from agents.rnad import deepnash_net
 from agents.rnad.config import NetworkConfig
 from agents.rnad.networks import legal_policy, make_networks
 
-@pytest.fixture(scope="module", params=[3, 1], ids=["stem3x3", "stem1x1"])
+@pytest.fixture(scope="module", params=[(3, True), (1, True), (1, False)],
+                ids=["stem3x3", "stem1x1", "stem1x1-value-torso"])
 def setup(request):
   game = games.make("stratego", variant="small", deployment="phase",
                     max_plies=60)
+  stem_kernel, shared = request.param
   config = NetworkConfig(kind="deepnash", channels=8, num_blocks=1,
-                         value_hidden=16, stem_kernel=request.param)
+                         value_hidden=16, stem_kernel=stem_kernel,
+                         shared_torso=shared)
   nets = make_networks(game.observation_shape, game.num_actions, config)
   params = nets.init(jax.random.key(0))
   # Random logits everywhere: re-draw every weight so no head is ~0.
@@ -103,8 +106,10 @@ def test_second_seat_sees_the_board_turned(setup):
   """
   game, nets, params = setup
   params = hk.data_structures.to_mutable_dict(params)
-  stem = params["stem"]["w"]
-  params["stem"]["w"] = stem.at[:, :, deepnash_net._PLAYER_PLANE, :].set(0.0)
+  for stem in ("stem", "value_stem"):
+    if stem in params:
+      params[stem]["w"] = params[stem]["w"].at[
+          :, :, deepnash_net._PLAYER_PLANE, :].set(0.0)
   state = _play(game, game.deploy_total + 4, 3)
   obs = game.observe(state, jnp.int32(0))
   obs = obs.at[..., deepnash_net._PLAYER_PLANE].set(0.0)
@@ -121,3 +126,22 @@ def test_second_seat_sees_the_board_turned(setup):
   mirrored = (swap * per_dir + dist) * squares + (squares - 1 - frm)
   np.testing.assert_allclose(np.asarray(out_turned.logits)[mirrored],
                              np.asarray(out.logits), rtol=1e-4, atol=1e-5)
+
+
+def test_own_value_torso_leaves_the_policy_alone():
+  """With `shared_torso=False` the value has its own weights: changing them
+  moves the value and leaves the logits exactly as they were."""
+  game = games.make("stratego", variant="small", deployment="phase",
+                    max_plies=60)
+  config = NetworkConfig(kind="deepnash", channels=8, num_blocks=1,
+                         value_hidden=16, stem_kernel=1, shared_torso=False)
+  nets = make_networks(game.observation_shape, game.num_actions, config)
+  params = hk.data_structures.to_mutable_dict(nets.init(jax.random.key(0)))
+  assert {"stem", "value_stem", "block_0/conv_0", "value_block_0/conv_0"} <= set(
+      params)
+  obs = game.observe(_play(game, game.deploy_total + 2, 5), jnp.int32(0))
+  before = nets.apply(params, obs)
+  params["value_stem"]["w"] = params["value_stem"]["w"] + 0.5
+  after = nets.apply(params, obs)
+  np.testing.assert_array_equal(after.logits, before.logits)
+  assert not np.allclose(after.value, before.value)

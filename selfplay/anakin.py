@@ -112,14 +112,18 @@ class _OpponentPool:
     `like` is the parameters (structure and shardings) of one snapshot.
     """
     saved = meta.get("opponent_pool")
-    if not isinstance(saved, dict):
+    if saved is None:
       return False
+    if not (isinstance(saved, dict) and isinstance(saved.get("size"), int)
+            and isinstance(saved.get("period"), int) and saved["size"] > 0):
+      raise CheckpointError(
+          f"checkpoint {step}: malformed opponent_pool metadata {saved!r}")
     extra = checkpointer.restore_extra(
-        {"opponent_pool": [like] * int(saved["size"])}, step)
+        {"opponent_pool": [like] * saved["size"]}, step)
     if extra is None:
       return False
     self._pool = list(extra["opponent_pool"])[-self._cfg.past_opponents:]
-    self._period = int(saved["period"])
+    self._period = saved["period"]
     return True
 
   def __len__(self) -> int:

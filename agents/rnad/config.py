@@ -35,6 +35,12 @@ class NetworkConfig:
   hidden_sizes: tuple[int, ...] = (256, 256)
   # False: the value head gets its own MLP ("mlp") or torso ("deepnash").
   shared_torso: bool = True
+  # Also output Q_hat(x, .), one action value per action, read from the value
+  # features as V(x) plus a per-action advantage. R-NaD then regresses it on
+  # the sampled actions' returns and uses it as an action-dependent baseline
+  # of its Q estimates (`agents.rnad.losses`), which informs every legal
+  # action's estimate instead of only the sampled one's.
+  q_head: bool = False
   channels: int = 64
   stem_kernel: int = 3
   num_blocks: int = 4

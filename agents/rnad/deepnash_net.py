@@ -10,7 +10,9 @@ uses:
   per target square of the piece standing there.
 
 With `shared_torso=False` the value head reads its own torso (same shape),
-so the policy loss's gradients do not shape the value's features.
+so the policy loss's gradients do not shape the value's features. With
+`q_head=True` an action-value head, laid out like the policy's moves, reads
+the value features too (see `forward`).
 
 A move is chosen as piece then square. With play actions laid out as
 `(direction * L + distance - 1) * S + from` (`games.stratego.tables`), the
@@ -74,9 +76,32 @@ def _torso(config: NetworkConfig, x: jax.Array, prefix: str) -> jax.Array:
   return jax.nn.relu(h)
 
 
-def forward(num_actions: int, config: NetworkConfig,
-            obs: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """(logits [..., A], value [...]) for observations [..., H, W, C]."""
+def _move_layout(per_square: jax.Array, turned: jax.Array,
+                 max_distance: int) -> jax.Array:
+  """[B, S, 4, L] per-square move outputs -> [B, 4 * L * S], action layout."""
+  per_square = jnp.where(turned[:, None, None, None],
+                         per_square[:, :, _TURNED_DIRECTION, :], per_square)
+  return per_square.transpose(0, 2, 3, 1).reshape(
+      per_square.shape[0], 4 * max_distance * per_square.shape[1])
+
+
+def _with_deployment(deploy: jax.Array, play: jax.Array,
+                     deploying: jax.Array) -> jax.Array:
+  """Deployment outputs [B, S] in the first S actions while deploying."""
+  deploy_full = jnp.concatenate(
+      [deploy, jnp.zeros((deploy.shape[0], play.shape[1] - deploy.shape[1]),
+                         deploy.dtype)], axis=-1)  # masked: illegal
+  return jnp.where(deploying[:, None], deploy_full, play)
+
+
+def forward(num_actions: int, config: NetworkConfig, obs: jax.Array
+            ) -> tuple[jax.Array, jax.Array, jax.Array | None]:
+  """(logits [..., A], value [...], Q [..., A] or None) for [..., H, W, C].
+
+  With `config.q_head`, Q(x, a) = V(x) + adv(x, a), where adv is read by a
+  1x1 convolution from the value features at the square the action starts
+  from (a move: one output per direction and distance; a deployment: one).
+  """
   lead = obs.shape[:-3]
   h_, w_, c_ = obs.shape[-3:]
   squares = h_ * w_
@@ -92,22 +117,24 @@ def forward(num_actions: int, config: NetworkConfig,
 
   heads = hk.Conv2D(2 + 4 * max_distance, 1, name="policy_heads")(h)
   heads = _turn(heads, turned)  # back to board coordinates
-  deploy = heads[..., 0].reshape(-1, squares)
-  select = heads[..., 1].reshape(-1, 1, squares)
-  target = heads[..., 2:].reshape(-1, squares, 4, max_distance)
-  target = jnp.where(turned[:, None, None, None],
-                     target[:, :, _TURNED_DIRECTION, :], target)
-  # [B, S, 4, L] -> [B, 4 * L, S], the action layout.
-  target = target.transpose(0, 2, 3, 1).reshape(-1, 4 * max_distance, squares)
-  play = (select + target).reshape(-1, num_actions)
-  deploy_full = jnp.concatenate(
-      [deploy, jnp.zeros((deploy.shape[0], num_actions - squares),
-                         deploy.dtype)], axis=-1)  # masked: illegal
-  logits = jnp.where(deploying[:, None], deploy_full, play)
+  select = heads[..., 1].reshape(-1, squares)
+  target = _move_layout(heads[..., 2:].reshape(-1, squares, 4, max_distance),
+                        turned, max_distance)
+  play = target + jnp.tile(select, (1, 4 * max_distance))
+  logits = _with_deployment(heads[..., 0].reshape(-1, squares), play,
+                            deploying)
 
   h_value = h if config.shared_torso else _torso(config, x, prefix="value_")
   pooled = jnp.concatenate([jnp.mean(h_value, axis=(1, 2)),
                             jnp.max(h_value, axis=(1, 2))], axis=-1)
-  value = hk.nets.MLP((config.value_hidden, 1), name="value")(pooled)
-  return (logits.reshape(lead + (num_actions,)),
-          value[:, 0].reshape(lead))
+  value = hk.nets.MLP((config.value_hidden, 1), name="value")(pooled)[:, 0]
+  q = None
+  if config.q_head:
+    adv = _turn(hk.Conv2D(1 + 4 * max_distance, 1, name="q_heads")(h_value),
+                turned)
+    q_play = _move_layout(adv[..., 1:].reshape(-1, squares, 4, max_distance),
+                          turned, max_distance)
+    q = value[:, None] + _with_deployment(adv[..., 0].reshape(-1, squares),
+                                          q_play, deploying)
+    q = q.reshape(lead + (num_actions,))
+  return (logits.reshape(lead + (num_actions,)), value.reshape(lead), q)

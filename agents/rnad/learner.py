@@ -159,23 +159,31 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     mu = jnp.where(valid, mu, 1.0)
     sg = jax.lax.stop_gradient
     num_valid = jnp.maximum(jnp.sum(valid), 1)
-    loss_v = loss_pi = 0.0
+    # With a Q head, its (fixed) estimates are the Q estimates' baseline.
+    baseline = None if out.q is None else sg(out.q)
+    action_oh = jax.nn.one_hot(traj.action, game.num_actions)
+    loss_v = loss_pi = loss_q = 0.0
     for player in range(game.num_players):
       vtrace = jax.vmap(
           lambda *a, p=player: losses.two_player_vtrace(
-              *a, player=p, eta=config.eta_reward_transform,
-              c=config.c_vtrace, rho=config.rho_vtrace),
+              *a[:-1], player=p, eta=config.eta_reward_transform,
+              c=config.c_vtrace, rho=config.rho_vtrace, baseline=a[-1]),
           in_axes=1, out_axes=1)(
               v_target_net, valid, traj.acting, traj.action, mu,
-              sg(pi_eval), log_ratio, traj.rewards[..., player])
+              sg(pi_eval), log_ratio, traj.rewards[..., player], baseline)
       loss_v += jax.vmap(losses.value_loss, in_axes=1)(
           out.value, vtrace.v_target, vtrace.has_played).sum()
+      if out.q is not None:
+        loss_q += jax.vmap(losses.value_loss, in_axes=1)(
+            jnp.sum(out.q * action_oh, -1), vtrace.sampled_return,
+            vtrace.has_played).sum()
       loss_pi += jax.vmap(
           lambda l, p, q, lg, m: losses.neurd_loss(
               l, p, q, lg, m, beta=config.neurd.beta, clip=config.neurd.clip),
           in_axes=1)(out.logits, sg(pi), vtrace.q_estimate, legal,
                      vtrace.has_played).sum()
     loss_v, loss_pi = loss_v / num_valid, loss_pi / num_valid
+    loss_q = loss_q / num_valid
     entropy = -jnp.sum(jnp.where(valid, jnp.sum(pi * log_pi, -1), 0.0))
     metrics = {
         "loss_value": loss_v,
@@ -185,10 +193,12 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
         "episode_length": jnp.mean(jnp.sum(traj.valid, 0).astype(jnp.float32)),
         "return_player0": jnp.mean(jnp.sum(traj.rewards[..., 0], 0)),
     }
+    if out.q is not None:
+      metrics["loss_q"] = loss_q
     if compaction is not None:  # games left out of this update
       metrics["games_dropped"] = 1.0 - jnp.mean(jnp.any(valid, 0) | ~jnp.any(
           traj.valid, 0))
-    return loss_v + loss_pi, metrics
+    return loss_v + loss_pi + loss_q, metrics
 
   def after_update(state: TrainState) -> TrainState:
     extras: RNaDExtras | RNaDAveragedExtras = state.extras

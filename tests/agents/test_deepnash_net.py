@@ -13,15 +13,16 @@ from agents.rnad import deepnash_net
 from agents.rnad.config import NetworkConfig
 from agents.rnad.networks import legal_policy, make_networks
 
-@pytest.fixture(scope="module", params=[(3, True), (1, True), (1, False)],
-                ids=["stem3x3", "stem1x1", "stem1x1-value-torso"])
+@pytest.fixture(scope="module",
+                params=[(3, True, False), (1, True, False), (1, False, True)],
+                ids=["stem3x3", "stem1x1", "stem1x1-value-torso-q-head"])
 def setup(request):
   game = games.make("stratego", variant="small", deployment="phase",
                     max_plies=60)
-  stem_kernel, shared = request.param
+  stem_kernel, shared, q_head = request.param
   config = NetworkConfig(kind="deepnash", channels=8, num_blocks=1,
                          value_hidden=16, stem_kernel=stem_kernel,
-                         shared_torso=shared)
+                         shared_torso=shared, q_head=q_head)
   nets = make_networks(game.observation_shape, game.num_actions, config)
   params = nets.init(jax.random.key(0))
   # Random logits everywhere: re-draw every weight so no head is ~0.
@@ -52,6 +53,9 @@ def test_shapes_and_value_per_row(setup):
   assert out.value.shape == (2,)
   out_nested = nets.apply(params, obs[None])
   np.testing.assert_allclose(out_nested.logits[0], out.logits, atol=1e-5)
+  if out.q is not None:
+    assert out.q.shape == (2, game.num_actions)
+    np.testing.assert_allclose(out_nested.q[0], out.q, atol=1e-5)
 
 
 def test_deployment_phase_uses_only_the_deployment_head(setup):
@@ -66,6 +70,10 @@ def test_deployment_phase_uses_only_the_deployment_head(setup):
   logits = nets.apply(params, obs).logits
   # Beyond the S deployment squares the logits are the constant filler.
   np.testing.assert_array_equal(logits[squares:], 0.0)
+  out = nets.apply(params, obs)
+  if out.q is not None:  # V plus the deployment advantage, V beyond
+    np.testing.assert_allclose(out.q[squares:], out.value, rtol=1e-6)
+    assert not np.allclose(out.q[:squares], out.value)
   pi = legal_policy(logits, legal)
   np.testing.assert_allclose(jnp.sum(pi[:squares]), 1.0, atol=1e-5)
 
@@ -126,6 +134,9 @@ def test_second_seat_sees_the_board_turned(setup):
   mirrored = (swap * per_dir + dist) * squares + (squares - 1 - frm)
   np.testing.assert_allclose(np.asarray(out_turned.logits)[mirrored],
                              np.asarray(out.logits), rtol=1e-4, atol=1e-5)
+  if out.q is not None:
+    np.testing.assert_allclose(np.asarray(out_turned.q)[mirrored],
+                               np.asarray(out.q), rtol=1e-4, atol=1e-5)
 
 
 def test_own_value_torso_leaves_the_policy_alone():

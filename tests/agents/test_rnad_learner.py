@@ -1,4 +1,5 @@
-"""R-NaD learner options: the averaged test-time policy, compact network use."""
+"""R-NaD learner options: the averaged test-time policy, compact network use,
+the Q-head baseline."""
 
 import chex
 import jax
@@ -135,6 +136,40 @@ def test_test_policy_is_a_polyak_average_of_the_online_parameters():
   plain_state = plain.init(jax.random.key(0))
   assert plain.test_params(plain_state) is plain_state.params
   assert type(plain_state.extras) is rnad_learner.RNaDExtras
+
+
+def test_q_head_is_regressed_and_is_the_policy_baseline():
+  """With a Q head, the loss adds its regression on the sampled returns (the
+  head's only gradient), and the head's values move the policy gradient
+  (they are the baseline of the Q estimates)."""
+  game = games.make("leduc_poker")
+  config = RNaDConfig(batch_size=8, learning_rate=1e-3, network=NetworkConfig(
+      hidden_sizes=(16,), shared_torso=False, q_head=True))
+  agent = rnad_learner.make_rnad(game, config)
+  state = agent.init(jax.random.key(0))
+  traj = rollout(game, agent.make_policy_fn(state), jax.random.key(3), 8,
+                 game.max_episode_length)
+  loss_and_grad = jax.jit(jax.value_and_grad(
+      lambda p: agent.loss_fn(p, state, traj, None), has_aux=True))
+  (loss, metrics), grads = loss_and_grad(state.params)
+  assert metrics["loss_q"] > 0
+  np.testing.assert_allclose(
+      loss, metrics["loss_value"] + metrics["loss_policy"] + metrics["loss_q"],
+      rtol=1e-5)
+  assert float(jnp.abs(grads["q_advantage"]["w"]).max()) > 0
+  moved = jax.tree.map(lambda x: x, state.params)
+  moved["q_advantage"] = {"w": moved["q_advantage"]["w"] + 1.0,
+                          "b": moved["q_advantage"]["b"] - 2.0}
+  (_, moved_metrics), moved_grads = loss_and_grad(moved)
+  assert moved_metrics["loss_q"] != metrics["loss_q"]
+  # The policy's weights get a different gradient: the baseline is used.
+  assert not np.allclose(moved_grads["policy"]["w"], grads["policy"]["w"])
+  # Without the head there is no Q loss.
+  plain = rnad_learner.make_rnad(game, RNaDConfig(
+      batch_size=8, network=NetworkConfig(hidden_sizes=(16,))))
+  _, plain_metrics = plain.loss_fn(plain.init(jax.random.key(0)).params,
+                                   plain.init(jax.random.key(0)), traj, None)
+  assert "loss_q" not in plain_metrics
 
 
 @pytest.mark.parametrize("field, value", [("test_policy_avg", 1.5),

@@ -57,8 +57,12 @@ def test_refuses_to_overwrite_a_run(tmp_path):
     anakin.train(_cfg(), tmp_path, num_steps=10, progress="off")
 
 
-def test_kuhn_converges_and_load_policy_is_measured_by_openspiel(tmp_path):
-  cfg = config_lib.load("kuhn_rnad", ["run.eval_every=8000"])
+@pytest.mark.parametrize("q_head", [False, True], ids=["v-baseline",
+                                                     "q-baseline"])
+def test_kuhn_converges_and_load_policy_is_measured_by_openspiel(tmp_path,
+                                                                 q_head):
+  cfg = config_lib.load("kuhn_rnad", ["run.eval_every=8000",
+                                      f"agent.network.q_head={q_head}"])
   anakin.train(cfg, tmp_path, num_steps=8000, progress="off")
   policy = rnad.load_policy(tmp_path)
   assert policy.game.get_type().short_name == "kuhn_poker"

@@ -161,6 +161,16 @@ def _stop_on_signals() -> Iterator[threading.Event]:
       signal.signal(s, handler)
 
 
+def _saved_seconds(meta: dict[str, Any], key: str, step: int) -> float:
+  """A time total saved with checkpoint `step` (0 if none was saved)."""
+  value = meta.get(key, 0.0)
+  if (isinstance(value, bool) or not isinstance(value, (int, float))
+      or not 0.0 <= value < float("inf")):
+    raise CheckpointError(
+        f"checkpoint {step}: malformed {key} metadata {value!r}")
+  return float(value)
+
+
 def train(config: config_lib.RNaDExperiment,
           run_dir: str | os.PathLike[str], *, resume: bool = False,
           num_steps: int | None = None, time_limit_s: float | None = None,
@@ -246,6 +256,17 @@ def train(config: config_lib.RNaDExperiment,
   meta = {"config": config_lib.to_json(config)}
   start = time.monotonic()
   cpu_start = time.process_time()
+  # Wall and CPU time of the run's earlier invocations, up to the checkpoint
+  # resumed from, so logged times count the whole run.
+  elapsed_before, cpu_before = (_saved_seconds(meta_saved, k, step)
+                                for k in ("elapsed_s", "cpu_s"))
+
+  def elapsed() -> float:
+    return elapsed_before + time.monotonic() - start
+
+  def cpu() -> float:
+    return cpu_before + time.process_time() - cpu_start
+
   last_ckpt_time, last_ckpt_step = start, step
   next_log = step + run_cfg.log_every - step % run_cfg.log_every
   next_eval = (step + run_cfg.eval_every - step % run_cfg.eval_every
@@ -257,8 +278,7 @@ def train(config: config_lib.RNaDExperiment,
   def log(step: int, metrics, evaluate: bool) -> None:
     nonlocal logged_step
     metrics = dict(jax.device_get(metrics))
-    metrics.update(steps_per_s=rate, elapsed_s=time.monotonic() - start,
-                   cpu_s=time.process_time() - cpu_start,
+    metrics.update(steps_per_s=rate, elapsed_s=elapsed(), cpu_s=cpu(),
                    games=step * config.agent.batch_size)
     if evaluate:
       metrics.update(evaluator(agent.test_params(state), step))
@@ -266,11 +286,12 @@ def train(config: config_lib.RNaDExperiment,
     logged_step = step
 
   def save() -> None:
+    times = {"elapsed_s": elapsed(), "cpu_s": cpu()}
     if pool is None:
-      checkpointer.save(state, meta)
+      checkpointer.save(state, {**meta, **times})
     else:
       pool_meta, extra = pool.save_args()
-      checkpointer.save(state, {**meta, **pool_meta}, extra=extra)
+      checkpointer.save(state, {**meta, **times, **pool_meta}, extra=extra)
 
   stop_reason = "steps"
   metrics = None
@@ -278,7 +299,7 @@ def train(config: config_lib.RNaDExperiment,
     with _stop_on_signals() as stop:
       if next_eval is not None and step == 0:
         shown.update(logger.write(0, {**evaluator(agent.test_params(state), 0),
-                                      "elapsed_s": time.monotonic() - start}))
+                                      "elapsed_s": elapsed()}))
       while step < num_steps:
         if stop.is_set():
           stop_reason = "signal"

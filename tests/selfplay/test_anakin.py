@@ -37,8 +37,11 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
   a, b = anakin.restore_run(tmp_path / "a"), anakin.restore_run(tmp_path / "b")
   chex.assert_trees_all_equal(a.state.params, b.state.params)
   chex.assert_trees_all_equal(a.state.extras, b.state.extras)
-  assert [r["step"] for r in log_lib.read_metrics(tmp_path / "b")] == [
-      10, 20, 30, 40]
+  records = log_lib.read_metrics(tmp_path / "b")
+  assert [r["step"] for r in records] == [10, 20, 30, 40]
+  # Logged times count the whole run, not just the resumed invocation.
+  assert records[2]["elapsed_s"] > records[1]["elapsed_s"]
+  assert records[2]["cpu_s"] > records[1]["cpu_s"]
 
 
 def test_time_limit_stops_with_a_final_checkpoint(tmp_path):
@@ -105,3 +108,11 @@ def test_sigkill_then_resume_continues_from_last_checkpoint(tmp_path):
   assert result.step == killed_at + 30
   steps = [r["step"] for r in log_lib.read_metrics(run_dir)]
   assert steps[-3:] == [killed_at + 10, killed_at + 20, killed_at + 30]
+
+
+@pytest.mark.parametrize("value", ["1h", -3.0, float("nan"), True, None])
+def test_malformed_saved_times_are_a_checkpoint_error(value):
+  with pytest.raises(anakin.CheckpointError, match="elapsed_s"):
+    anakin._saved_seconds({"elapsed_s": value}, "elapsed_s", 7)
+  assert anakin._saved_seconds({}, "elapsed_s", 7) == 0.0
+  assert anakin._saved_seconds({"cpu_s": 12}, "cpu_s", 7) == 12.0

@@ -167,7 +167,8 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
       vtrace = jax.vmap(
           lambda *a, p=player: losses.two_player_vtrace(
               *a[:-1], player=p, eta=config.eta_reward_transform,
-              c=config.c_vtrace, rho=config.rho_vtrace, baseline=a[-1]),
+              c=config.c_vtrace, rho=config.rho_vtrace, baseline=a[-1],
+              sampled_correction=config.q_sampled_correction),
           in_axes=1, out_axes=1)(
               v_target_net, valid, traj.acting, traj.action, mu,
               sg(pi_eval), log_ratio, traj.rewards[..., player], baseline)

@@ -70,7 +70,8 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
                       reward: jax.Array, *, player: int, eta: float,
                       lambda_: float = 1.0, c: float = 1.0,
                       rho: float = jnp.inf,
-                      baseline: jax.Array | None = None) -> VTraceOutput:
+                      baseline: jax.Array | None = None,
+                      sampled_correction: bool = True) -> VTraceOutput:
   """V-trace targets and Q estimates for `player` along one trajectory.
 
   Args:
@@ -90,6 +91,11 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
     baseline: [T, A] float32, a learned Q_hat(x_t, .) used as the
       action-dependent baseline of the Q estimate; None uses V(x_t) for every
       action.
+    sampled_correction: False drops the sampled action's importance-weighted
+      correction and takes `-eta * log-ratio + baseline` as the estimate of
+      every action (needs a `baseline`): biased where Q_hat is wrong, without
+      the 1/mu variance (the Mean Actor-Critic of Asadi et al. 2017,
+      arXiv:1709.00503).
 
   Returns:
     A `VTraceOutput`.
@@ -99,6 +105,8 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
   chex.assert_equal_shape([policy, log_ratio])
   chex.assert_equal_shape_prefix([value, valid, acting, action, policy], 1)
   if baseline is None:
+    if not sampled_correction:
+      raise ValueError("sampled_correction=False needs a baseline (Q head)")
     baseline = jnp.broadcast_to(value[:, None], policy.shape)
   chex.assert_equal_shape([baseline, policy])
   num_actions = policy.shape[-1]
@@ -119,9 +127,10 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
                 lambda_ * jnp.minimum(c, weight) *
                 (carry.next_v_target - carry.next_value))
     base_a = jnp.sum(base * a_oh)
-    q = (-eta * lr + base + a_oh / mu_t *
-         (r + carry.opp_weight * (carry.reward + carry.next_v_target) -
-          base_a))
+    q = -eta * lr + base
+    if sampled_correction:
+      q += a_oh / mu_t * (
+          r + carry.opp_weight * (carry.reward + carry.next_v_target) - base_a)
     sampled_return = r + carry.reward + carry.next_v_target
     own_carry = _Carry(reward=jnp.zeros_like(r), opp_weight=jnp.ones_like(r),
                        next_value=v, next_v_target=v_target)

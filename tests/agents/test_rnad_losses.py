@@ -87,6 +87,12 @@ def test_vtrace_q_baseline_by_hand():
                              [[1.6, -0.4], [0, 0], [0.15, 1.05]], atol=1e-6)
   # The Q head's targets: the return after the sampled own action.
   np.testing.assert_allclose(out.sampled_return, [1.1, 0.0, 1.0], atol=1e-6)
+  # Without the sampled correction: -eta*lr + Q_hat for every action.
+  plain = _vtrace(0, baseline=baseline, sampled_correction=False)
+  np.testing.assert_allclose(plain.q_estimate,
+                             [[0.4, -0.4], [0, 0], [0.15, 0.65]], atol=1e-6)
+  with pytest.raises(ValueError, match="baseline"):
+    _vtrace(0, sampled_correction=False)
   # V as the baseline of every action is the default.
   default = _vtrace(0)
   same = _vtrace(0, baseline=jnp.broadcast_to(VALUE[:, None], (3, 2)))
@@ -198,6 +204,7 @@ def test_entropy_schedule():
     (dict(learning_rate=-1.0), "learning_rate"),
     (dict(entropy_schedule_sizes=(1, 2)), "equal length"),
     (dict(target_network_avg=0.0), "target_network_avg"),
+    (dict(q_sampled_correction=False), "q_head"),
 ])
 def test_config_errors(kwargs, match):
   with pytest.raises(ValueError, match=match):

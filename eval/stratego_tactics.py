@@ -15,7 +15,9 @@ can know (`KINDS`):
 
 and reports, for each kind, the share of legal moves, the agent's probability
 of it, how often it was chosen and the mover's mean final return after
-choosing it. `benchmarks/stratego_tactics.py` prints it for a run directory.
+choosing it; for a network with a Q head (`NetworkConfig.q_head`), also the
+critic's view of each kind, the mean of `Q_hat(b) - V` over its legal moves.
+`benchmarks/stratego_tactics.py` prints it for a run directory.
 """
 
 from __future__ import annotations
@@ -79,15 +81,21 @@ def play(run: Run, num_games: int, opponent: str, seed: int) -> dict:
   num_kinds = len(KINDS)
   agent_seat = jnp.arange(num_games) % 2  # seats alternated
 
+  has_q = run.config.agent.network.q_head
+
   def policy(st):
     obs = game.observe(st, st.current_player)
     legal = game.legal_action_mask(st)
     probs = actor.policy_probs(agent.networks, params, obs[None], legal[None],
                                finetune, finetune.at_test_time)[0]
-    return probs, legal
+    critic = None
+    if has_q:  # the Q head's advantage Q_hat(b) - V of each action
+      net = agent.networks.apply(params, obs[None])
+      critic = net.q[0] - net.value[0]
+    return probs, legal, critic
 
   def one_ply(st, key, seat):
-    probs, legal = policy(st)
+    probs, legal, critic = policy(st)
     uniform = legal / jnp.sum(legal)
     ours = (opponent == "self") | (st.current_player == seat)
     acting = jnp.where(ours, probs, uniform)
@@ -97,7 +105,10 @@ def play(run: Run, num_games: int, opponent: str, seed: int) -> dict:
     counted = ours & ~st.terminated & (st.deploy_step >= game.deploy_total)
     out = dict(policy=probs @ one_hot, uniform=uniform @ one_hot,
                chosen=jax.nn.one_hot(kinds[action], num_kinds),
-               mover=st.current_player, counted=counted)
+               mover=st.current_player, counted=counted,
+               legal_count=legal @ one_hot)
+    if critic is not None:
+      out["critic"] = jnp.where(legal, critic, 0.0) @ one_hot
     return game.step(st, action), out
 
   @jax.jit
@@ -119,7 +130,13 @@ def play(run: Run, num_games: int, opponent: str, seed: int) -> dict:
       returns[None], out["mover"][..., None].astype(np.int64), -1)[..., 0]
   chosen = out["chosen"] * counted[..., None]
   agent_return = returns[np.arange(num_games), np.asarray(agent_seat)]
+  sums = {}
+  if has_q:
+    sums = dict(
+        critic=(out["critic"] * counted[..., None]).sum((0, 1)),
+        legal_count=(out["legal_count"] * counted[..., None]).sum((0, 1)))
   return dict(
+      **sums,
       decisions=int(counted.sum()),
       policy=(out["policy"] * counted[..., None]).sum((0, 1)),
       uniform=(out["uniform"] * counted[..., None]).sum((0, 1)),
@@ -145,4 +162,8 @@ def report(sums: dict) -> list[dict]:
         chosen=int(chosen), mover_return=float(mean),
         mover_return_se=float(np.sqrt(max(var, 0.0) / chosen))
         if chosen else float("nan")))
+    if "critic" in sums:
+      legal = float(sums["legal_count"][i])
+      rows[-1]["critic"] = (float(sums["critic"][i]) / legal if legal
+                            else float("nan"))
   return rows

@@ -70,5 +70,23 @@ def test_play_accounts_for_every_decision():
   rows = stratego_tactics.report(sums)
   assert [r["kind"] for r in rows] == list(stratego_tactics.KINDS)
   assert sum(r["chosen"] for r in rows) == n
+  assert "critic" not in rows[0]  # no Q head
   with pytest.raises(ValueError, match="opponent"):
     stratego_tactics.play(run, num_games=2, opponent="bot", seed=0)
+
+
+def test_critic_column_averages_the_q_heads_advantage():
+  cfg = config_lib.load("stratego_small_rnad", [
+      "agent.network.channels=4", "agent.network.q_head=True"])
+  game, agent = anakin.build(cfg)
+  state = agent.init(jax.random.key(0))
+  params = dict(state.params)
+  # A Q head whose advantage is 0.5 for every move and 0 for deployments.
+  w, b = params["q_heads"]["w"], params["q_heads"]["b"]
+  params["q_heads"] = {"w": w * 0.0, "b": (b * 0.0 + 0.5).at[0].set(0.0)}
+  run = anakin.Run(cfg, game, agent, state._replace(params=params), None)
+  sums = stratego_tactics.play(run, num_games=4, opponent="random", seed=1)
+  rows = stratego_tactics.report(sums)
+  seen = [r for r in rows if r["legal_share"] > 0]
+  assert len(seen) >= 2
+  np.testing.assert_allclose([r["critic"] for r in seen], 0.5, rtol=1e-5)

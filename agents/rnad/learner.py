@@ -6,7 +6,9 @@ policy is trained by NeuRD on a game whose rewards are transformed by
 `eta * log(pi / pi_reg)`, where pi_reg blends the two latest fixed points
 (`alpha` grows from 0 to 1 over the first half of the iteration). At the end
 of an iteration the slowly averaged target network becomes the new
-regularisation policy.
+regularisation policy. With a Q head (`NetworkConfig.q_head`) the loss also
+regresses it on the sampled actions' returns, and the Q estimates use it as
+their baseline (`agents.rnad.losses`).
 """
 
 from __future__ import annotations

@@ -37,8 +37,9 @@ _BOTS = ("random", "heuristic")
 def summarize(run_dir: str | pathlib.Path) -> dict:
   """The curve and throughput of the run in `run_dir` (its metrics.jsonl).
 
-  `device` names the machine this runs on; with `--report` that is the
-  run's only if the run was trained here.
+  `device` names the machine(s) the run trained on (its sessions.jsonl);
+  runs from before that was recorded name the machine this runs on, marked
+  as such.
   """
   config = config_lib.from_json(anakin.read_run_config(run_dir))
   records = log_lib.read_metrics(run_dir)
@@ -60,11 +61,16 @@ def summarize(run_dir: str | pathlib.Path) -> dict:
                   **{b: {k: r.get(f"vs_{b}/{k}") for k in ("win", "draw",
                                                             "loss")}
                      for b in _BOTS if f"vs_{b}/win" in r}})
+  devices = list(dict.fromkeys(
+      f"{r.get('device')} on {r.get('host')}"
+      for r in log_lib.read_sessions(run_dir)))
+  device = "; ".join(devices) if devices else (
+      f"{common.device_name()} on {platform.node()} (the reporting machine; "
+      "the run did not record its own)")
   return {
       "game": (f"{config.game.name}(" + ",".join(
           f"{k}={v}" for k, v in config.game.params) + ")"),
-      "device": common.device_name(),
-      "host": platform.node(),
+      "device": device,
       "run_dir": str(run_dir),
       "learner_steps": last["step"],
       "wall_s": round(last.get("elapsed_s", 0.0), 1),

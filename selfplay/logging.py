@@ -1,4 +1,5 @@
-"""Metric logging for training runs: JSONL, TensorBoard, and a progress bar."""
+"""Metric logging for training runs: JSONL, TensorBoard, and a progress bar;
+the machine each invocation of a run trained on."""
 
 from __future__ import annotations
 
@@ -6,12 +7,72 @@ import json
 import math
 import os
 import pathlib
+import platform
 import time
 from typing import Any, Mapping
 
+import jax
 import numpy as np
 
 METRICS_FILE = "metrics.jsonl"
+SESSIONS_FILE = "sessions.jsonl"
+
+
+def device_description() -> str:
+  """The JAX device kind, and for CPUs the model and usable core count.
+
+  A process restricted to some cores (`taskset`) says how many it may use.
+  """
+  d = jax.devices()[0]
+  name = getattr(d, "device_kind", d.platform)
+  if d.platform == "cpu":
+    try:
+      with open("/proc/cpuinfo", encoding="utf-8") as f:
+        model = next(l.split(":", 1)[1].strip() for l in f
+                     if l.startswith("model name"))
+    except (OSError, StopIteration):
+      model = platform.processor() or "cpu"
+    total = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(
+        os, "sched_getaffinity") else total
+    name = (f"{model}, {total} cores" if usable == total else
+            f"{model}, {usable} of {total} cores")
+  return f"{d.platform}: {name} ({jax.device_count()} JAX device(s))"
+
+
+def _append_line(path: pathlib.Path, record: Mapping[str, Any]) -> None:
+  with open(path, "a", encoding="utf-8") as f:
+    f.write(json.dumps(record, sort_keys=True) + "\n")
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def _read_lines(path: pathlib.Path) -> list[dict[str, Any]]:
+  """The JSON records of a JSONL file (a torn or foreign line is skipped)."""
+  if not path.exists():
+    return []
+  records = []
+  for line in path.read_text(encoding="utf-8").splitlines():
+    try:
+      record = json.loads(line)
+    except json.JSONDecodeError:
+      continue
+    if isinstance(record, dict):
+      records.append(record)
+  return records
+
+
+def record_session(run_dir: str | os.PathLike[str], step: int) -> None:
+  """Appends to RUN_DIR/sessions.jsonl that training (re)starts at `step`
+  on this machine, so a report made elsewhere names the right hardware."""
+  _append_line(pathlib.Path(run_dir) / SESSIONS_FILE, {
+      "step": int(step), "time": time.time(), "host": platform.node(),
+      "device": device_description()})
+
+
+def read_sessions(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+  """The run's `record_session` records, oldest first."""
+  return _read_lines(pathlib.Path(run_dir) / SESSIONS_FILE)
 
 
 def _to_python(value: Any) -> Any:
@@ -61,16 +122,7 @@ class MetricsLogger:
 
 def read_metrics(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
   """Every record of a run's metrics.jsonl (a torn last line is skipped)."""
-  path = pathlib.Path(run_dir) / METRICS_FILE
-  if not path.exists():
-    return []
-  records = []
-  for line in path.read_text(encoding="utf-8").splitlines():
-    try:
-      records.append(json.loads(line))
-    except json.JSONDecodeError:
-      continue
-  return records
+  return _read_lines(pathlib.Path(run_dir) / METRICS_FILE)
 
 
 class Progress:

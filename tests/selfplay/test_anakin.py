@@ -42,6 +42,10 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
   # Logged times count the whole run, not just the resumed invocation.
   assert records[2]["elapsed_s"] > records[1]["elapsed_s"]
   assert records[2]["cpu_s"] > records[1]["cpu_s"]
+  # Each invocation recorded where it trained, from which step.
+  sessions = log_lib.read_sessions(tmp_path / "b")
+  assert [r["step"] for r in sessions] == [0, 20]
+  assert all(r["device"].startswith("cpu: ") for r in sessions)
 
 
 def test_time_limit_stops_with_a_final_checkpoint(tmp_path):

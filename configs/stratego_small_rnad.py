@@ -27,13 +27,6 @@ regularisation iterations, so the regulariser is weaker than DeepNash's
 (eta 0.05, not 0.2): the regularisation reward summed over a game's ~50 own
 moves otherwise outweighs the +-1 result and each iteration moves the policy
 little.
-
-Every move's value comes from a Q head alone (`network.q_head`,
-`q_sampled_correction=False`): with the sampled move's 1/mu-weighted
-correction, a rare attack's estimate carries the whole game's +-1 result
-times 1/mu, and in runs without the head the policy barely told attacks it
-knew it would win from ones it knew it would lose. The README compares runs with and without
-the head.
 """
 
 from agents.rnad.config import NetworkConfig, RNaDConfig
@@ -52,9 +45,8 @@ def get_config() -> RNaDExperiment:
           compute_fraction=0.5,
           entropy_schedule_sizes=(800, 2000),
           entropy_schedule_repeats=(5, 1),
-          q_sampled_correction=False,
           network=NetworkConfig(kind="deepnash", channels=16, stem_kernel=1,
-                                num_blocks=1, value_hidden=64, q_head=True),
+                                num_blocks=1, value_hidden=64),
       ),
       run=RunConfig(num_steps=400_000, steps_per_call=1, log_every=80,
                     eval_every=400, eval_games=64,

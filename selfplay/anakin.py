@@ -251,8 +251,8 @@ def train(config: config_lib.RNaDExperiment,
   updates = {run_cfg.steps_per_call: make_step_fn(run_cfg.steps_per_call)}
   evaluator = evaluation.Evaluator(game, agent, config)
   logger = log_lib.MetricsLogger(run_dir)
-  log_lib.record_session(run_dir, int(jax.device_get(state.step)))
   step = int(jax.device_get(state.step))
+  log_lib.record_session(run_dir, step)
   bar = log_lib.Progress(total=num_steps, start=step, mode=progress)
   meta = {"config": config_lib.to_json(config)}
   start = time.monotonic()

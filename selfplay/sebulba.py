@@ -247,7 +247,7 @@ def train(config: config_lib.D4PGExperiment,
 
   evaluator = _Evaluator(config, agent)
   logger = log_lib.MetricsLogger(run_dir)
-  log_lib.record_session(run_dir, int(jax.device_get(state.step)))
+  log_lib.record_session(run_dir, step)
   bar = log_lib.Progress(total=num_steps, start=step, mode=progress,
                          shown=("eval_return", "train_return", "critic_loss"))
   start = time.monotonic()

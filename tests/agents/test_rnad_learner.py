@@ -11,6 +11,7 @@ import games
 from agents.rnad import learner as rnad_learner
 from agents.rnad import networks as rnad_networks
 from agents.rnad.config import NetworkConfig, RNaDConfig
+from selfplay import config as config_lib
 from selfplay.rollout import rollout
 
 
@@ -177,3 +178,14 @@ def test_q_head_is_regressed_and_is_the_policy_baseline():
 def test_bad_options_are_refused(field, value):
   with pytest.raises(ValueError, match=field):
     RNaDConfig(**{field: value})
+
+
+def test_q_estimates_without_correction_need_a_q_head():
+  game = games.make("kuhn_poker")
+  with pytest.raises(ValueError, match="q_head"):
+    rnad_learner.make_rnad(game, RNaDConfig(
+        q_sampled_correction=False, network=NetworkConfig(hidden_sizes=(8,))))
+  # The two options may be overridden in either order.
+  for order in (["agent.network.q_head=False", "agent.q_sampled_correction=True"],
+                ["agent.q_sampled_correction=False", "agent.network.q_head=True"]):
+    config_lib.load("kuhn_rnad", order)

@@ -56,8 +56,7 @@ def test_move_kinds_on_a_hand_made_position():
 
 def test_play_accounts_for_every_decision():
   cfg = config_lib.load("stratego_small_rnad", [
-      "agent.network.channels=4", "agent.network.q_head=False",
-      "agent.q_sampled_correction=True"])
+      "agent.network.channels=4"])
   game, agent = anakin.build(cfg)
   run = anakin.Run(cfg, game, agent, agent.init(jax.random.key(0)), None)
   sums = stratego_tactics.play(run, num_games=4, opponent="random", seed=0)

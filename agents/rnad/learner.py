@@ -163,14 +163,13 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     alpha = schedule.alpha(state.step)
     log_ratio = jax.lax.stop_gradient(jnp.where(
         legal, log_pi - (alpha * log_prev + (1.0 - alpha) * log_prev_), 0.0))
-    mu = jnp.sum(traj.policy * jax.nn.one_hot(traj.action, game.num_actions),
-                 -1)
+    action_oh = jax.nn.one_hot(traj.action, game.num_actions)
+    mu = jnp.sum(traj.policy * action_oh, -1)
     mu = jnp.where(valid, mu, 1.0)
     sg = jax.lax.stop_gradient
     num_valid = jnp.maximum(jnp.sum(valid), 1)
     # With a Q head, its (fixed) estimates are the Q estimates' baseline.
     baseline = None if out.q is None else sg(out.q)
-    action_oh = jax.nn.one_hot(traj.action, game.num_actions)
     loss_v = loss_pi = loss_q = 0.0
     for player in range(game.num_players):
       vtrace = jax.vmap(

@@ -161,6 +161,39 @@ def _stop_on_signals() -> Iterator[threading.Event]:
       signal.signal(s, handler)
 
 
+def _warm_start(game: games.Game, agent: rnad_learner.RNaD,
+                state: TrainState, config: config_lib.RNaDExperiment,
+                progress: str) -> tuple[TrainState, dict[str, float]]:
+  """`selfplay.warm_start.warm_start` with progress lines and signals.
+
+  Raises:
+    _Interrupted: a signal arrived before the clone was done (nothing is
+      saved; `--resume` starts the run again).
+  """
+  from selfplay import warm_start  # pylint: disable=g-import-not-at-top
+  cfg = config.warm_start
+
+  def report(done: int, metrics) -> None:
+    if progress != "off":
+      print(f"warm start ({cfg.bot}): {done}/{cfg.steps} steps, accuracy "
+            f"{float(metrics['accuracy']):.3f}, policy loss "
+            f"{float(metrics['loss_policy']):.3f}, value loss "
+            f"{float(metrics['loss_value']):.3f}", flush=True)
+
+  with _stop_on_signals() as stop:
+    state, metrics = warm_start.warm_start(
+        game, agent, state, cfg,
+        compute_fraction=config.agent.compute_fraction,
+        should_stop=stop.is_set, report=report)
+  if metrics["steps"] < cfg.steps:
+    raise _Interrupted()
+  return state, metrics
+
+
+class _Interrupted(Exception):
+  """A signal stopped the warm start."""
+
+
 def _saved_seconds(meta: dict[str, Any], key: str, step: int) -> float:
   """A time total saved with checkpoint `step` (0 if none was saved)."""
   value = meta.get(key, 0.0)
@@ -203,6 +236,8 @@ def train(config: config_lib.RNaDExperiment,
   mesh = make_mesh(run_cfg.num_devices or None)
   check_batch_size(config.agent.batch_size, mesh)
 
+  if config.warm_start.steps:
+    evaluation.bot_policy(game, config.warm_start.bot)  # a clear error first
   if resume:
     read_run_config(run_dir)  # clear error for a missing/corrupt directory
   elif (run_dir / CONFIG_FILE).exists():
@@ -211,11 +246,27 @@ def train(config: config_lib.RNaDExperiment,
   checkpointer = Checkpointer(run_dir, max_to_keep=run_cfg.keep_checkpoints)
   fresh = agent.init(jax.random.key(run_cfg.seed))
   meta_saved: dict[str, Any] = {}
+  if resume and checkpointer.latest_step() is None:
+    # Stopped before its first checkpoint (e.g. during the warm start).
+    logging.getLogger(__name__).warning(
+        "%s holds no checkpoint yet; starting the run from the beginning",
+        run_dir)
+    resume = False
   if resume:
     state, meta_saved = checkpointer.restore(fresh)
   else:
     state = fresh
   write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
+  start = time.monotonic()
+  cpu_start = time.process_time()
+  warm_metrics: dict[str, float] = {}
+  if not resume and config.warm_start.steps:
+    try:
+      state, warm_metrics = _warm_start(game, agent, state, config, progress)
+    except _Interrupted:
+      checkpointer.close()
+      return TrainResult(run_dir=run_dir, step=0, stop_reason="signal",
+                         metrics={})
   state = replicate(state, mesh)
 
   batch_size = config.agent.batch_size
@@ -255,8 +306,6 @@ def train(config: config_lib.RNaDExperiment,
   log_lib.record_session(run_dir, step)
   bar = log_lib.Progress(total=num_steps, start=step, mode=progress)
   meta = {"config": config_lib.to_json(config)}
-  start = time.monotonic()
-  cpu_start = time.process_time()
   # Wall and CPU time of the run's earlier invocations, up to the checkpoint
   # resumed from, so logged times count the whole run.
   elapsed_before, cpu_before = (_saved_seconds(meta_saved, k, step)
@@ -298,9 +347,15 @@ def train(config: config_lib.RNaDExperiment,
   metrics = None
   try:
     with _stop_on_signals() as stop:
-      if next_eval is not None and step == 0:
-        shown.update(logger.write(0, {**evaluator(agent.test_params(state), 0),
-                                      "elapsed_s": elapsed()}))
+      if step == 0 and (next_eval is not None or warm_metrics):
+        first = {f"warm_start/{k}": v for k, v in warm_metrics.items()}
+        if next_eval is not None:
+          first.update(evaluator(agent.test_params(state), 0))
+        shown.update(logger.write(0, {**first, "elapsed_s": elapsed(),
+                                      "cpu_s": cpu()}))
+      if warm_metrics:  # the clone is step 0 of the run: never redone
+        save()
+        last_ckpt_time = time.monotonic()
       while step < num_steps:
         if stop.is_set():
           stop_reason = "signal"

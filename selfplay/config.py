@@ -13,6 +13,7 @@ resolved config is stored beside every checkpoint.
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import importlib
 import importlib.util
@@ -92,12 +93,47 @@ class RunConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class WarmStartConfig:
+  """Imitation of a bot before self-play (`selfplay.warm_start`).
+
+  `steps` > 0 clones `bot` (a bot of `selfplay.evaluation.bot_policy`) for
+  that many supervised steps, each on `batch_size` fresh bot-against-bot
+  games in which a share `epsilon` of the moves is uniformly random. 0 (the
+  default): self-play starts from the random initial network.
+  """
+
+  bot: str = "heuristic"
+  steps: int = 0
+  batch_size: int = 16
+  learning_rate: float = 3e-3
+  epsilon: float = 0.3
+  value_weight: float = 0.5
+  log_every: int = 100
+
+  def __post_init__(self):
+    if self.steps < 0:
+      raise ValueError(f"warm_start.steps must be >= 0, got {self.steps}")
+    for name in ("batch_size", "learning_rate", "log_every"):
+      if getattr(self, name) <= 0:
+        raise ValueError(
+            f"warm_start.{name} must be > 0, got {getattr(self, name)}")
+    if not 0.0 <= self.epsilon <= 1.0:
+      raise ValueError(
+          f"warm_start.epsilon must be in [0, 1], got {self.epsilon}")
+    if self.value_weight < 0:
+      raise ValueError(
+          f"warm_start.value_weight must be >= 0, got {self.value_weight}")
+
+
+@dataclasses.dataclass(frozen=True)
 class RNaDExperiment:
   """R-NaD self-play on a JAX game (the Anakin driver)."""
 
   game: GameConfig = dataclasses.field(default_factory=GameConfig)
   agent: RNaDConfig = dataclasses.field(default_factory=RNaDConfig)
   run: RunConfig = dataclasses.field(default_factory=RunConfig)
+  warm_start: WarmStartConfig = dataclasses.field(
+      default_factory=WarmStartConfig)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,21 +218,41 @@ def load(path_or_name: str, overrides: Sequence[str] = ()) -> Any:
 
 
 def apply_overrides(config: Any, overrides: Sequence[str]) -> Any:
-  """Applies `key.sub=value` strings in order.
+  """Applies `key.sub=value` strings in order, then checks the result.
+
+  Each value is parsed as its key's type on the spot; the settings' checks
+  (`__post_init__`) run once all are applied, so settings that must agree
+  (e.g. `agent.entropy_schedule_sizes` and `agent.entropy_schedule_repeats`)
+  can be changed together.
 
   Raises:
     ValueError: naming the bad key or value.
   """
+  if not overrides:
+    return config
   for item in overrides:
     key, sep, raw = item.partition("=")
     if not sep or not key:
       raise ValueError(f"override {item!r} is not of the form key=value")
     config = _replace_path(config, key.strip().split("."), raw.strip(),
                            key.strip())
-  return config
+  try:
+    return _checked(config)
+  except ValueError as e:
+    raise ValueError(f"{' '.join(overrides)}: {e}") from e
+
+
+def _checked(obj: Any) -> Any:
+  """`obj` rebuilt bottom-up, so every dataclass runs its checks again."""
+  if not dataclasses.is_dataclass(obj):
+    return obj
+  return dataclasses.replace(obj, **{
+      f.name: _checked(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+      if f.init})
 
 
 def _replace_path(obj: Any, parts: list[str], raw: str, full_key: str) -> Any:
+  """`obj` with the value at `parts` replaced, unchecked (see `_checked`)."""
   fields = {f.name: f for f in dataclasses.fields(obj)}
   name = parts[0]
   if name not in fields:
@@ -214,10 +270,9 @@ def _replace_path(obj: Any, parts: list[str], raw: str, full_key: str) -> Any:
       raise ValueError(f"config key {full_key!r} is a section; set one of its "
                        f"keys, e.g. {full_key}.{dataclasses.fields(current)[0].name}")
     value = _parse(raw, hints[name], full_key)
-  try:
-    return dataclasses.replace(obj, **{name: value})
-  except ValueError as e:
-    raise ValueError(f"{full_key}={raw}: {e}") from e
+  unchecked = copy.copy(obj)
+  object.__setattr__(unchecked, name, value)  # frozen dataclasses
+  return unchecked
 
 
 def _parse(raw: str, hint: Any, key: str) -> Any:

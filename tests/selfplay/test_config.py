@@ -53,3 +53,19 @@ def test_bad_config_files(tmp_path):
     config_lib.load(str(bad))
   with pytest.raises(ValueError, match="not a valid saved"):
     config_lib.from_json({"type": "Nope", "config": {}})
+
+
+def test_settings_that_must_agree_can_change_together():
+  # Each alone would disagree with the other's current value; the checks run
+  # once all overrides are in.
+  cfg = config_lib.load("stratego_small_rnad", [
+      "agent.entropy_schedule_sizes=(100,)",
+      "agent.entropy_schedule_repeats=(1,)"])
+  assert cfg.agent.entropy_schedule_sizes == (100,)
+  assert cfg.agent.entropy_schedule_repeats == (1,)
+  with pytest.raises(ValueError, match="equal length"):
+    config_lib.load("stratego_small_rnad",
+                    ["agent.entropy_schedule_sizes=(100,)"])
+  with pytest.raises(ValueError, match="warm_start.epsilon must be"):
+    config_lib.load("stratego_small_rnad", [
+        "warm_start.epsilon=3", "agent.batch_size=4"])

@@ -1,0 +1,169 @@
+"""Warm start by imitation: clone a bot's play before self-play begins.
+
+Self-play from a random network spends much of a short run finding out what
+any sensible player knows (keep the Flag covered, do not throw pieces at
+Bombs). A supervised phase first, as AlphaStar was first trained on human
+games before reinforcement learning (Vinyals et al. 2019, "Grandmaster level
+in StarCraft II using multi-agent reinforcement learning", Nature 575), hands
+R-NaD a policy that already plays: the clone becomes the network, the target
+network and both regularisation policies, so the first regularisation
+iterations improve on it instead of starting from uniform play.
+
+Data: games of the bot against itself, played in JAX (`selfplay.rollout`);
+each move is replaced with probability `epsilon` by a uniformly random legal
+one, so that the network also sees positions off the bot's own path, and
+every decision is labelled with the bot's choice. Loss: cross-entropy of the
+network's legal policy to the label, plus `value_weight` times the squared
+error of the value to the mover's final return. Each step plays a fresh
+batch, so the clone never sees a game twice.
+
+The warm start runs once, at the start of a new run (`selfplay.anakin.train`),
+and its result is checkpointed as step 0; its cost counts in the run's
+`elapsed_s`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import chex
+import jax
+import jax.numpy as jnp
+import optax
+
+from agents.core import TrainState
+from agents.core.types import Metrics, Params
+from agents.rnad.learner import RNaD
+from agents.rnad.networks import apply_on_steps, compact_steps, legal_log_policy
+from games.api import Game
+from selfplay import evaluation
+from selfplay.config import WarmStartConfig
+from selfplay.rollout import PolicyFn, Trajectory, rollout
+
+
+def labelled_bot(game: Game, bot: str, epsilon: float) -> PolicyFn:
+  """A batch policy that plays `bot`, or with probability `epsilon` a random
+  legal move, and reports the bot's choice as a one-hot "policy" (the label).
+
+  Raises:
+    ValueError: for a bot `game` does not have.
+  """
+  bot_fn = jax.vmap(evaluation.bot_policy(game, bot))
+
+  def policy_fn(obs, legal, key):
+    bot_key, explore_key, random_key = jax.random.split(key, 3)
+    batch = obs.shape[0]
+    label = bot_fn(obs, legal, jax.random.split(bot_key, batch))
+    uniform = jax.random.categorical(
+        random_key, jnp.where(legal, 0.0, -jnp.inf)).astype(jnp.int32)
+    explore = jax.random.bernoulli(explore_key, epsilon, (batch,))
+    action = jnp.where(explore, uniform, label)
+    return action, jax.nn.one_hot(label, legal.shape[-1])
+
+  return policy_fn
+
+
+def imitation_loss(apply: Callable, params: Params, traj: Trajectory,
+                   value_weight: float, compute_fraction: float = 1.0
+                   ) -> tuple[jax.Array, Metrics]:
+  """Cross-entropy to the labels in `traj.policy` plus the value regression.
+
+  Args:
+    apply: the networks' `apply(params, obs)`.
+    params: network parameters.
+    traj: labelled games ([T, B] time-major); `traj.policy` holds each
+      decision's target distribution.
+    value_weight: weight of the value's squared error to the mover's return.
+    compute_fraction: share of the T x B steps to run the network on
+      (`agents.rnad.networks.compact_steps`).
+
+  Returns:
+    `(loss, metrics)`: `loss_policy`, `loss_value` and `accuracy` (the share
+    of decisions where the network's most likely legal action is the label).
+  """
+  compaction = compact_steps(traj.valid, compute_fraction)
+  valid = traj.valid if compaction is None else compaction.used
+  out = apply_on_steps(apply, params, traj.obs, compaction)
+  log_pi = legal_log_policy(out.logits, traj.legal)
+  cross_entropy = -jnp.sum(traj.policy * log_pi, -1)
+  final = jnp.sum(traj.rewards, 0)  # [B, P]
+  mover_return = jnp.take_along_axis(final[None], traj.acting[..., None],
+                                     -1)[..., 0] if final.ndim == 2 else final
+  hits = jnp.argmax(jnp.where(traj.legal, out.logits, -jnp.inf), -1) == (
+      jnp.argmax(traj.policy, -1))
+  count = jnp.maximum(jnp.sum(valid), 1)
+
+  def mean(x):
+    return jnp.sum(jnp.where(valid, x, 0.0)) / count
+
+  loss_pi = mean(cross_entropy)
+  loss_v = mean(jnp.square(out.value - mover_return))
+  return loss_pi + value_weight * loss_v, {
+      "loss_policy": loss_pi, "loss_value": loss_v,
+      "accuracy": mean(hits.astype(jnp.float32))}
+
+
+def make_step(game: Game, agent: RNaD, config: WarmStartConfig,
+              compute_fraction: float
+              ) -> tuple[optax.GradientTransformation, Callable]:
+  """The optimizer and a jitted `(params, opt_state, key) -> (params,
+  opt_state, metrics)` that plays one labelled batch and takes one step."""
+  optimizer = optax.adam(config.learning_rate)
+  policy_fn = labelled_bot(game, config.bot, config.epsilon)
+
+  @jax.jit
+  def step(params, opt_state, key):
+    traj = rollout(game, policy_fn, key, config.batch_size,
+                   game.max_episode_length)
+    grads, metrics = jax.grad(
+        lambda p: imitation_loss(agent.networks.apply, p, traj,
+                                 config.value_weight, compute_fraction),
+        has_aux=True)(params)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, metrics
+
+  return optimizer, step
+
+
+def warm_start(game: Game, agent: RNaD, state: TrainState,
+               config: WarmStartConfig, *, compute_fraction: float = 1.0,
+               should_stop: Callable[[], bool] = lambda: False,
+               report: Callable[[int, Metrics], None] | None = None
+               ) -> tuple[TrainState, Metrics]:
+  """Clones `config.bot` into `state`'s networks.
+
+  Args:
+    game: the game (static).
+    agent: R-NaD, whose networks are trained.
+    state: a fresh training state (step 0).
+    config: the warm start's settings; `config.steps` > 0.
+    compute_fraction: as `RNaDConfig.compute_fraction`.
+    should_stop: polled between steps; True ends the warm start early.
+    report: called every `config.log_every` steps with the latest metrics.
+
+  Returns:
+    `(state, metrics)`: `state` with the clone as its parameters, target and
+    regularisation parameters (and test-time average) and a fresh optimizer
+    state; the last step's metrics plus `steps` and `seconds`.
+  """
+  chex.assert_equal(int(jax.device_get(state.step)), 0)
+  optimizer, step = make_step(game, agent, config, compute_fraction)
+  params = state.params
+  opt_state = optimizer.init(params)
+  key = jax.random.fold_in(state.key, 0x5EED)
+  start = time.monotonic()
+  metrics: Metrics = {}
+  done = 0
+  while done < config.steps and not should_stop():
+    params, opt_state, metrics = step(params, opt_state,
+                                      jax.random.fold_in(key, done))
+    done += 1
+    if report is not None and (done % config.log_every == 0
+                               or done == config.steps):
+      report(done, jax.device_get(metrics))
+  metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+  metrics.update(steps=done, seconds=time.monotonic() - start)
+  extras = type(state.extras)(*[params] * len(state.extras))
+  return state._replace(params=params, opt_state=agent.optimizer.init(params),
+                        extras=extras), metrics

@@ -81,8 +81,20 @@ def summarize(run_dir: str | pathlib.Path) -> dict:
                       if median_rate and mean_len else None),
       "mean_game_length": round(mean_len, 1) if mean_len else None,
       "eval_games_per_bot": config.run.eval_games,
+      "warm_start": _warm_start(config, records),
       "curve": curve,
   }
+
+
+def _warm_start(config, records: list[dict]) -> dict | None:
+  """What the run's warm start (`selfplay.warm_start`) did, if it had one."""
+  first = next((r for r in records if "warm_start/steps" in r), None)
+  if first is None:
+    return None
+  return {"bot": config.warm_start.bot,
+          "steps": first["warm_start/steps"],
+          "seconds": round(first["warm_start/seconds"], 1),
+          "accuracy": round(first["warm_start/accuracy"], 3)}
 
 
 def print_table(res: dict) -> None:
@@ -91,6 +103,11 @@ def print_table(res: dict) -> None:
         f"learner steps/s at batch {res['batch_size']} = "
         f"{res['games_per_s']} self-play games/s, {res['plies_per_s']} plies/s "
         f"(mean game {res['mean_game_length']} plies)")
+  warm = res.get("warm_start")
+  if warm:
+    print(f"warm start: {warm['steps']} steps imitating the {warm['bot']} bot "
+          f"({warm['seconds']:.0f} s, accuracy {warm['accuracy']}); step 0 "
+          "below is the clone")
   print(f"win/draw/loss of the agent in {res['eval_games_per_bot']} "
         "evaluation games per bot:")
   print(f"{'step':>7} {'wall_s':>8}  " +

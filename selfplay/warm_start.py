@@ -89,7 +89,7 @@ def imitation_loss(apply: Callable, params: Params, traj: Trajectory,
   cross_entropy = -jnp.sum(traj.policy * log_pi, -1)
   final = jnp.sum(traj.rewards, 0)  # [B, P]
   mover_return = jnp.take_along_axis(final[None], traj.acting[..., None],
-                                     -1)[..., 0] if final.ndim == 2 else final
+                                     -1)[..., 0]  # [T, B]
   hits = jnp.argmax(jnp.where(traj.legal, out.logits, -jnp.inf), -1) == (
       jnp.argmax(traj.policy, -1))
   count = jnp.maximum(jnp.sum(valid), 1)

@@ -127,8 +127,8 @@ class RNaDConfig:
   # With a Q head (`network.q_head`): False estimates every action's value by
   # the head alone, without the sampled action's 1/mu-weighted correction
   # (`agents.rnad.losses.two_player_vtrace`): lower variance, biased by the
-  # head's errors. Checked when R-NaD is built (`make_rnad`), so overrides
-  # may set the two in either order.
+  # head's errors. Needs `network.q_head`; `--set` overrides are checked
+  # together, so they may set the two in either order.
   q_sampled_correction: bool = True
   # The learner runs its networks on at most this share of the batch's
   # T x B steps, the valid ones (`networks.apply_on_valid`); a batch with
@@ -169,5 +169,8 @@ class RNaDConfig:
     if not 0.0 < self.compute_fraction <= 1.0:
       raise ValueError(
           f"compute_fraction must be in (0, 1], got {self.compute_fraction}")
+    if not self.q_sampled_correction and not self.network.q_head:
+      raise ValueError("agent.q_sampled_correction=False needs "
+                       "agent.network.q_head=True")
     if self.c_vtrace <= 0 or self.rho_vtrace <= 0:
       raise ValueError("c_vtrace and rho_vtrace must be > 0")

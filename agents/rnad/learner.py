@@ -111,14 +111,7 @@ class RNaD(NamedTuple):
 
 
 def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
-  """Builds R-NaD for `game`.
-
-  Raises:
-    ValueError: `config.q_sampled_correction` is False without a Q head.
-  """
-  if not config.q_sampled_correction and not config.network.q_head:
-    raise ValueError("agent.q_sampled_correction=False needs "
-                     "agent.network.q_head=True")
+  """Builds R-NaD for `game`."""
   networks = make_networks(game.observation_shape, game.num_actions,
                            config.network)
   schedule = EntropySchedule.from_config(config)

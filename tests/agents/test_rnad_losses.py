@@ -204,6 +204,7 @@ def test_entropy_schedule():
     (dict(learning_rate=-1.0), "learning_rate"),
     (dict(entropy_schedule_sizes=(1, 2)), "equal length"),
     (dict(target_network_avg=0.0), "target_network_avg"),
+    (dict(q_sampled_correction=False), "q_head"),
 ])
 def test_config_errors(kwargs, match):
   with pytest.raises(ValueError, match=match):

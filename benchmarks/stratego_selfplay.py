@@ -4,7 +4,7 @@ Trains a bundled Stratego config (`configs/stratego_<variant>_rnad.py`) from
 scratch for a wall-clock budget, or summarises a run that already exists, and
 prints the training curve (win rate against the random and heuristic bots
 against learner steps and wall time, from the evaluation games the run plays
-during training), learner throughput (learner steps/s, self-play games/s and
+during training), learner throughput (learner steps/s, games/s and
 plies/s) and a JSON summary with the device name. Compile and evaluation time
 are included in the wall time, as a user would see it.
 
@@ -82,6 +82,7 @@ def summarize(run_dir: str | pathlib.Path) -> dict:
       "mean_game_length": round(mean_len, 1) if mean_len else None,
       "eval_games_per_bot": config.run.eval_games,
       "warm_start": _warm_start(config, records),
+      "opponents": _opponents(config),
       "curve": curve,
   }
 
@@ -97,12 +98,25 @@ def _warm_start(config, records: list[dict]) -> dict | None:
           "accuracy": round(first["warm_start/accuracy"], 3)}
 
 
+def _opponents(config) -> str:
+  """Who the run's games were against, besides itself."""
+  run = config.run
+  parts = []
+  if run.bot_opponents:
+    parts.append(f"{run.bot_opponent_fraction:.0%} of games against the "
+                 + ", ".join(run.bot_opponents) + " bot(s)")
+  if run.past_opponents:
+    parts.append(f"{run.past_opponent_fraction:.0%} against past checkpoints")
+  return "; ".join(parts) if parts else "self-play only"
+
+
 def print_table(res: dict) -> None:
   print(f"\n{res['game']} on {res['device']}: {res['learner_steps']} learner "
         f"steps in {res['wall_s']:.0f} s; median {res['learner_steps_per_s']} "
         f"learner steps/s at batch {res['batch_size']} = "
-        f"{res['games_per_s']} self-play games/s, {res['plies_per_s']} plies/s "
+        f"{res['games_per_s']} training games/s, {res['plies_per_s']} plies/s "
         f"(mean game {res['mean_game_length']} plies)")
+  print(f"training opponents: {res.get('opponents', 'self-play only')}")
   warm = res.get("warm_start")
   if warm:
     print(f"warm start: {warm['steps']} steps imitating the {warm['bot']} bot "

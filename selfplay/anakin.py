@@ -31,7 +31,7 @@ from agents.rnad import learner as rnad_learner
 from selfplay import config as config_lib
 from selfplay import evaluation
 from selfplay import logging as log_lib
-from selfplay.rollout import rollout
+from selfplay.rollout import PolicyFn, rollout
 
 
 class Run(NamedTuple):
@@ -204,6 +204,29 @@ def _saved_seconds(meta: dict[str, Any], key: str, step: int) -> float:
   return float(value)
 
 
+def _bot_opponents(game, names: tuple[str, ...]) -> PolicyFn | None:
+  """The batch policy of the fixed opponents `names`, game i's bot being
+  `names[i % len(names)]`; it reports the one-hot of each bot's move as its
+  policy. None for no bots.
+
+  Raises:
+    ValueError: for a bot `game` does not have.
+  """
+  if not names:
+    return None
+  bots = [jax.vmap(evaluation.bot_policy(game, name)) for name in names]
+
+  def policy_fn(obs, legal, key):
+    batch = obs.shape[0]
+    keys = jax.random.split(key, len(bots))
+    actions = jnp.stack([bot(obs, legal, jax.random.split(k, batch))
+                         for bot, k in zip(bots, keys)])  # [N, B]
+    action = actions[jnp.arange(batch) % len(bots), jnp.arange(batch)]
+    return action, jax.nn.one_hot(action, legal.shape[-1])
+
+  return policy_fn
+
+
 def train(config: config_lib.RNaDExperiment,
           run_dir: str | os.PathLike[str], *, resume: bool = False,
           num_steps: int | None = None, time_limit_s: float | None = None,
@@ -238,6 +261,7 @@ def train(config: config_lib.RNaDExperiment,
 
   if config.warm_start.steps:
     evaluation.bot_policy(game, config.warm_start.bot)  # a clear error first
+  fixed_fn = _bot_opponents(game, run_cfg.bot_opponents)
   if resume:
     read_run_config(run_dir)  # clear error for a missing/corrupt directory
   elif (run_dir / CONFIG_FILE).exists():
@@ -280,20 +304,29 @@ def train(config: config_lib.RNaDExperiment,
         "%s: the checkpoint holds no pool of past opponents; starting a new "
         "one from the restored parameters", run_dir)
 
+  if pool is None:
+    num_vs_past = 0
+  num_vs_bot = (min(round(run_cfg.bot_opponent_fraction * batch_size),
+                    batch_size - num_vs_past) if fixed_fn is not None else 0)
+
   def make_step_fn(k: int):
     def batch_fn(state: TrainState, key, past_params=None):
-      if past_params is None:
-        return rollout(game, agent.make_policy_fn(state), key, batch_size,
-                       game.max_episode_length)
       seat_key, key = jax.random.split(key)
-      seat = jax.random.bernoulli(seat_key, shape=(batch_size,))
-      opponent_seat = jnp.where(jnp.arange(batch_size) < num_vs_past,
-                                seat.astype(jnp.int32), -1)
+      seat = jax.random.bernoulli(seat_key, shape=(batch_size,)).astype(
+          jnp.int32)
+      game_index = jnp.arange(batch_size)
+      kwargs = {}
+      if past_params is not None:
+        kwargs.update(
+            opponent_fn=agent.make_policy_fn(
+                state._replace(params=past_params)),
+            opponent_seat=jnp.where(game_index < num_vs_past, seat, -1))
+      if num_vs_bot:
+        kwargs.update(fixed_fn=fixed_fn, fixed_seat=jnp.where(
+            (game_index >= num_vs_past) &
+            (game_index < num_vs_past + num_vs_bot), seat, -1))
       return rollout(game, agent.make_policy_fn(state), key, batch_size,
-                     game.max_episode_length,
-                     opponent_fn=agent.make_policy_fn(
-                         state._replace(params=past_params)),
-                     opponent_seat=opponent_seat)
+                     game.max_episode_length, **kwargs)
     return make_update(agent.loss_fn, agent.optimizer, mesh,
                        agent.after_update, steps_per_call=k,
                        unroll=run_cfg.unroll_steps,

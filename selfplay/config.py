@@ -73,11 +73,27 @@ class RunConfig:
   past_opponents: int = 0
   past_opponent_every: int = 500
   past_opponent_fraction: float = 0.25
+  # Fixed opponents: the bots named here (those of
+  # `selfplay.evaluation.bot_policy`, e.g. "heuristic") play one seat (chosen
+  # at random) of a `bot_opponent_fraction` of the games, the bots taking
+  # those games in turn; games against past opponents come out of the rest.
+  # The learner treats a bot's moves as the environment's (it learns to beat
+  # the bot, not to play like it) and learns only at its own decisions. The
+  # bots then run on the whole batch at every step. () (the default): none.
+  bot_opponents: tuple[str, ...] = ()
+  bot_opponent_fraction: float = 0.25
 
   def __post_init__(self):
-    if not 0.0 <= self.past_opponent_fraction <= 1.0:
-      raise ValueError("run.past_opponent_fraction must be in [0, 1], got "
-                       f"{self.past_opponent_fraction}")
+    for name in ("past_opponent_fraction", "bot_opponent_fraction"):
+      if not 0.0 <= getattr(self, name) <= 1.0:
+        raise ValueError(f"run.{name} must be in [0, 1], got "
+                         f"{getattr(self, name)}")
+    if (self.past_opponents and self.bot_opponents and
+        self.past_opponent_fraction + self.bot_opponent_fraction > 1.0):
+      raise ValueError(
+          "run.past_opponent_fraction + run.bot_opponent_fraction must be at "
+          f"most 1, got {self.past_opponent_fraction} + "
+          f"{self.bot_opponent_fraction}")
     if self.past_opponents < 0:
       raise ValueError(
           f"run.past_opponents must be >= 0, got {self.past_opponents}")

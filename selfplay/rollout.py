@@ -3,7 +3,10 @@
 Both seats are played by the same policy function, except that an optional
 opponent (e.g. a past checkpoint) may take one seat of chosen games; the
 trajectory then records the policy that actually acted, so an off-policy
-learner (R-NaD's v-trace) corrects for it. Each game of the batch runs from
+learner (R-NaD's v-trace) corrects for it. An optional fixed opponent (a bot)
+may take one seat of other games; its decisions are marked `fixed`, and a
+learner treats them as part of the environment (nothing to learn there, no
+correction towards its own policy). Each game of the batch runs from
 `init` for `num_steps` decisions, and steps after its end are marked invalid
 (the game API makes them no-ops).
 """
@@ -33,12 +36,16 @@ class Trajectory(NamedTuple):
   action: jax.Array  # [T, B] int32
   policy: jax.Array  # [T, B, A] float32, behaviour policy mu(. | x_t)
   rewards: jax.Array  # [T, B, P] float32, each player's reward after a_t
+  # [T, B] bool, the decision was a fixed opponent's (a bot's); None: none was
+  fixed: jax.Array | None = None
 
 
 def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
             batch_size: int, num_steps: int,
             opponent_fn: PolicyFn | None = None,
-            opponent_seat: jax.Array | None = None) -> Trajectory:
+            opponent_seat: jax.Array | None = None,
+            fixed_fn: PolicyFn | None = None,
+            fixed_seat: jax.Array | None = None) -> Trajectory:
   """Plays `batch_size` games for `num_steps` decisions each.
 
   Args:
@@ -50,9 +57,20 @@ def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
     opponent_fn: optionally, a second policy.
     opponent_seat: [batch_size] int32, the seat `opponent_fn` plays in each
       game, -1 for none (pure self-play). Required with `opponent_fn`.
+    fixed_fn: optionally, a fixed opponent (a bot) whose decisions are
+      recorded as `fixed`; its "policy" output is recorded as the behaviour
+      policy (for a deterministic bot, the one-hot of its move).
+    fixed_seat: [batch_size] int32, the seat `fixed_fn` plays in each game,
+      -1 for none; a game's seat may not be given to both opponents. Required
+      with `fixed_fn`.
+
+  Returns:
+    The games, with `fixed` set when `fixed_fn` is given.
   """
   if (opponent_fn is None) != (opponent_seat is None):
     raise ValueError("opponent_fn and opponent_seat go together")
+  if (fixed_fn is None) != (fixed_seat is None):
+    raise ValueError("fixed_fn and fixed_seat go together")
   init_key, play_key = jax.random.split(key)
   states = jax.vmap(game.init)(jax.random.split(init_key, batch_size))
   observe = jax.vmap(game.observe)
@@ -70,10 +88,17 @@ def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
       theirs = player == opponent_seat
       action = jnp.where(theirs, opp_action, action)
       policy = jnp.where(theirs[:, None], opp_policy, policy)
+    fixed = None
+    if fixed_fn is not None:
+      fixed_action, fixed_policy = fixed_fn(
+          obs, legal, jax.random.fold_in(step_key, 2))
+      fixed = player == fixed_seat
+      action = jnp.where(fixed, fixed_action, action)
+      policy = jnp.where(fixed[:, None], fixed_policy, policy)
     next_states = step(states, action)
-    out = (obs, legal, player, ~states.terminated, action, policy,
-           next_states.returns - states.returns)
+    out = Trajectory(obs, legal, player, ~states.terminated, action, policy,
+                     next_states.returns - states.returns, fixed)
     return next_states, out
 
-  _, outs = jax.lax.scan(body, states, jax.random.split(play_key, num_steps))
-  return Trajectory(*outs)
+  _, traj = jax.lax.scan(body, states, jax.random.split(play_key, num_steps))
+  return traj

@@ -141,6 +141,12 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     legal = traj.legal
     compaction = compact_steps(traj.valid, config.compute_fraction)
     valid = traj.valid if compaction is None else compaction.used
+    # A fixed opponent's (a bot's) decisions are the environment's: the
+    # v-trace evaluates the bot's own (recorded) policy there, they carry no
+    # regularisation reward, and nothing is learned at them.
+    fixed = (jnp.zeros_like(valid) if traj.fixed is None
+             else traj.fixed & valid)
+    learned = valid & ~fixed
 
     def apply(p: Params):
       return apply_on_steps(networks.apply, p, traj.obs, compaction)
@@ -155,12 +161,14 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     log_prev_ = legal_log_policy(apply(extras.params_prev_).logits, legal)
     alpha = schedule.alpha(state.step)
     log_ratio = jax.lax.stop_gradient(jnp.where(
-        legal, log_pi - (alpha * log_prev + (1.0 - alpha) * log_prev_), 0.0))
+        legal & ~fixed[..., None],
+        log_pi - (alpha * log_prev + (1.0 - alpha) * log_prev_), 0.0))
     action_oh = jax.nn.one_hot(traj.action, game.num_actions)
     mu = jnp.sum(traj.policy * action_oh, -1)
     mu = jnp.where(valid, mu, 1.0)
     sg = jax.lax.stop_gradient
-    num_valid = jnp.maximum(jnp.sum(valid), 1)
+    evaluated = jnp.where(fixed[..., None], traj.policy, sg(pi_eval))
+    num_valid = jnp.maximum(jnp.sum(learned), 1)
     # With a Q head, its (fixed) estimates are the Q estimates' baseline.
     baseline = None if out.q is None else sg(out.q)
     loss_v = loss_pi = loss_q = 0.0
@@ -172,21 +180,22 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
               sampled_correction=config.q_sampled_correction),
           in_axes=1, out_axes=1)(
               v_target_net, valid, traj.acting, traj.action, mu,
-              sg(pi_eval), log_ratio, traj.rewards[..., player], baseline)
+              evaluated, log_ratio, traj.rewards[..., player], baseline)
+      mask = vtrace.has_played & ~fixed
       loss_v += jax.vmap(losses.value_loss, in_axes=1)(
-          out.value, vtrace.v_target, vtrace.has_played).sum()
+          out.value, vtrace.v_target, mask).sum()
       if out.q is not None:
         loss_q += jax.vmap(losses.value_loss, in_axes=1)(
             jnp.sum(out.q * action_oh, -1), vtrace.sampled_return,
-            vtrace.has_played).sum()
+            mask).sum()
       loss_pi += jax.vmap(
           lambda l, p, q, lg, m: losses.neurd_loss(
               l, p, q, lg, m, beta=config.neurd.beta, clip=config.neurd.clip),
           in_axes=1)(out.logits, sg(pi), vtrace.q_estimate, legal,
-                     vtrace.has_played).sum()
+                     mask).sum()
     loss_v, loss_pi = loss_v / num_valid, loss_pi / num_valid
     loss_q = loss_q / num_valid
-    entropy = -jnp.sum(jnp.where(valid, jnp.sum(pi * log_pi, -1), 0.0))
+    entropy = -jnp.sum(jnp.where(learned, jnp.sum(pi * log_pi, -1), 0.0))
     metrics = {
         "loss_value": loss_v,
         "loss_policy": loss_pi,
@@ -197,6 +206,14 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     }
     if out.q is not None:
       metrics["loss_q"] = loss_q
+    if traj.fixed is not None:  # the learner's mean result against the bots
+      played = traj.fixed & traj.valid
+      bot_seat = jnp.max(jnp.where(played, traj.acting, 0), 0)
+      vs_bot = jnp.any(played, 0)
+      own_return = jnp.sum(jnp.take_along_axis(
+          traj.rewards, (1 - bot_seat)[None, :, None], -1)[..., 0], 0)
+      metrics["vs_bots/return"] = jnp.sum(jnp.where(
+          vs_bot, own_return, 0.0)) / jnp.maximum(jnp.sum(vs_bot), 1)
     if compaction is not None:  # games left out of this update
       metrics["games_dropped"] = 1.0 - jnp.mean(jnp.any(valid, 0) | ~jnp.any(
           traj.valid, 0))

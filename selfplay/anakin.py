@@ -311,6 +311,9 @@ def train(config: config_lib.RNaDExperiment,
 
   def make_step_fn(k: int):
     def batch_fn(state: TrainState, key, past_params=None):
+      if past_params is None and not num_vs_bot:  # self-play only
+        return rollout(game, agent.make_policy_fn(state), key, batch_size,
+                       game.max_episode_length)
       seat_key, key = jax.random.split(key)
       seat = jax.random.bernoulli(seat_key, shape=(batch_size,)).astype(
           jnp.int32)

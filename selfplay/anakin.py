@@ -204,7 +204,8 @@ def _saved_seconds(meta: dict[str, Any], key: str, step: int) -> float:
   return float(value)
 
 
-def _bot_opponents(game, names: tuple[str, ...]) -> PolicyFn | None:
+def _bot_opponents(game: games.Game,
+                   names: tuple[str, ...]) -> PolicyFn | None:
   """The batch policy of the fixed opponents `names`, game i's bot being
   `names[i % len(names)]`; it reports the one-hot of each bot's move as its
   policy. None for no bots.

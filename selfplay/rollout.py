@@ -82,19 +82,20 @@ def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
     obs = observe(states, player)
     legal = legal_mask(states)
     action, policy = policy_fn(obs, legal, step_key)
+
+    def take_seat(fn, seat, salt):
+      """Lets `fn` play `seat` (per game); returns where it did."""
+      nonlocal action, policy
+      their_action, their_policy = fn(obs, legal,
+                                       jax.random.fold_in(step_key, salt))
+      theirs = player == seat
+      action = jnp.where(theirs, their_action, action)
+      policy = jnp.where(theirs[:, None], their_policy, policy)
+      return theirs
+
     if opponent_fn is not None:
-      opp_action, opp_policy = opponent_fn(
-          obs, legal, jax.random.fold_in(step_key, 1))
-      theirs = player == opponent_seat
-      action = jnp.where(theirs, opp_action, action)
-      policy = jnp.where(theirs[:, None], opp_policy, policy)
-    fixed = None
-    if fixed_fn is not None:
-      fixed_action, fixed_policy = fixed_fn(
-          obs, legal, jax.random.fold_in(step_key, 2))
-      fixed = player == fixed_seat
-      action = jnp.where(fixed, fixed_action, action)
-      policy = jnp.where(fixed[:, None], fixed_policy, policy)
+      take_seat(opponent_fn, opponent_seat, 1)
+    fixed = None if fixed_fn is None else take_seat(fixed_fn, fixed_seat, 2)
     next_states = step(states, action)
     out = Trajectory(obs, legal, player, ~states.terminated, action, policy,
                      next_states.returns - states.returns, fixed)

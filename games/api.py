@@ -76,6 +76,23 @@ class Game(abc.ABC):
   def observe(self, state: Any, player: jax.Array | int) -> jax.Array:
     """[*observation_shape] float32: what `player` knows, nothing more."""
 
+  def potential(self, state: Any) -> jax.Array:
+    """[num_players] float32: a heuristic estimate of each player's standing.
+
+    Used only for potential-based reward shaping during training (Ng, Harada
+    and Russell 1999, "Policy invariance under reward transformations"),
+    which adds `potential(next) - potential(state)` to each reward: the
+    shaping sums to zero over a game that starts at potential zero, so it
+    leaves every policy's expected return unchanged and only gives the
+    learner earlier credit. Zero-sum, zero at the start of a game.
+
+    Raises:
+      NotImplementedError: the game defines none (the default).
+    """
+    del state
+    raise NotImplementedError(
+        f"{self.name} defines no potential for reward shaping")
+
   # --- OpenSpiel correspondence (used by `load_policy` and reference tests).
 
   #: `pyspiel.load_game` string of the equivalent OpenSpiel game, or None.

@@ -184,7 +184,7 @@ def _warm_start(game: games.Game, agent: rnad_learner.RNaD,
     state, metrics = warm_start.warm_start(
         game, agent, state, cfg,
         compute_fraction=config.agent.compute_fraction,
-        should_stop=stop.is_set, report=report)
+        shaping=config.run.reward_shaping, should_stop=stop.is_set, report=report)
   if metrics["steps"] < cfg.steps:
     raise _Interrupted()
   return state, metrics
@@ -202,6 +202,16 @@ def _saved_seconds(meta: dict[str, Any], key: str, step: int) -> float:
     raise CheckpointError(
         f"checkpoint {step}: malformed {key} metadata {value!r}")
   return float(value)
+
+
+def _check_potential(game: games.Game) -> None:
+  """Raises a clear ValueError when `game` has no potential to shape with."""
+  try:
+    jax.eval_shape(game.potential, jax.eval_shape(game.init,
+                                                  jax.random.key(0)))
+  except NotImplementedError as e:
+    raise ValueError(f"run.reward_shaping needs a game with a potential: "
+                     f"{e}") from None
 
 
 def _bot_opponents(game: games.Game,
@@ -263,6 +273,9 @@ def train(config: config_lib.RNaDExperiment,
   if config.warm_start.steps:
     evaluation.bot_policy(game, config.warm_start.bot)  # a clear error first
   fixed_fn = _bot_opponents(game, run_cfg.bot_opponents)
+  shaping = run_cfg.reward_shaping
+  if shaping:
+    _check_potential(game)
   if resume:
     read_run_config(run_dir)  # clear error for a missing/corrupt directory
   elif (run_dir / CONFIG_FILE).exists():
@@ -314,7 +327,7 @@ def train(config: config_lib.RNaDExperiment,
     def batch_fn(state: TrainState, key, past_params=None):
       if past_params is None and not num_vs_bot:  # self-play only
         return rollout(game, agent.make_policy_fn(state), key, batch_size,
-                       game.max_episode_length)
+                       game.max_episode_length, shaping=shaping)
       seat_key, key = jax.random.split(key)
       seat = jax.random.bernoulli(seat_key, shape=(batch_size,)).astype(
           jnp.int32)
@@ -330,7 +343,7 @@ def train(config: config_lib.RNaDExperiment,
             (game_index >= num_vs_past) &
             (game_index < num_vs_past + num_vs_bot), seat, -1))
       return rollout(game, agent.make_policy_fn(state), key, batch_size,
-                     game.max_episode_length, **kwargs)
+                     game.max_episode_length, shaping=shaping, **kwargs)
     return make_update(agent.loss_fn, agent.optimizer, mesh,
                        agent.after_update, steps_per_call=k,
                        unroll=run_cfg.unroll_steps,

@@ -82,6 +82,10 @@ class RunConfig:
   # bots then run on the whole batch at every step. () (the default): none.
   bot_opponents: tuple[str, ...] = ()
   bot_opponent_fraction: float = 0.25
+  # Potential-based reward shaping (`selfplay.rollout`) with the game's
+  # `potential` (e.g. Stratego's material lead) times this scale; it leaves
+  # the game's objective unchanged. 0 (the default): none.
+  reward_shaping: float = 0.0
 
   def __post_init__(self):
     for name in ("past_opponent_fraction", "bot_opponent_fraction"):
@@ -103,7 +107,7 @@ class RunConfig:
       if getattr(self, name) <= 0:
         raise ValueError(f"run.{name} must be > 0, got {getattr(self, name)}")
     for name in ("time_limit_s", "checkpoint_every_s", "eval_every",
-                 "num_devices", "eval_games"):
+                 "num_devices", "eval_games", "reward_shaping"):
       if getattr(self, name) < 0:
         raise ValueError(f"run.{name} must be >= 0, got {getattr(self, name)}")
 

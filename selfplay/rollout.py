@@ -9,6 +9,13 @@ learner treats them as part of the environment (nothing to learn there, no
 correction towards its own policy). Each game of the batch runs from
 `init` for `num_steps` decisions, and steps after its end are marked invalid
 (the game API makes them no-ops).
+
+With `shaping` > 0 each reward gets potential-based shaping (Ng, Harada and
+Russell 1999): `shaping * (phi(x_{t+1}) - phi(x_t))`, where phi is the game's
+`potential` and 0 once a game is over. Over a whole game the shaping sums to
+`-shaping * phi(x_0)`, zero for games that start level, so the game's
+objective is unchanged; the learner only sees, say, a capture's worth when it
+happens rather than at the end of the game.
 """
 
 from __future__ import annotations
@@ -45,7 +52,8 @@ def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
             opponent_fn: PolicyFn | None = None,
             opponent_seat: jax.Array | None = None,
             fixed_fn: PolicyFn | None = None,
-            fixed_seat: jax.Array | None = None) -> Trajectory:
+            fixed_seat: jax.Array | None = None,
+            shaping: float = 0.0) -> Trajectory:
   """Plays `batch_size` games for `num_steps` decisions each.
 
   Args:
@@ -63,6 +71,7 @@ def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
     fixed_seat: [batch_size] int32, the seat `fixed_fn` plays in each game,
       -1 for none; a game's seat may not be given to both opponents. Required
       with `fixed_fn`.
+    shaping: scale of the potential-based reward shaping (static); 0: none.
 
   Returns:
     The games, with `fixed` set when `fixed_fn` is given.
@@ -76,6 +85,11 @@ def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
   observe = jax.vmap(game.observe)
   legal_mask = jax.vmap(game.legal_action_mask)
   step = jax.vmap(game.step)
+
+  def potential(states):
+    """[B, P]: the game's potential, 0 for finished games."""
+    phi = jax.vmap(game.potential)(states)
+    return jnp.where(states.terminated[:, None], 0.0, phi)
 
   def body(states, step_key):
     player = states.current_player.astype(jnp.int32)
@@ -97,8 +111,11 @@ def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,
       take_seat(opponent_fn, opponent_seat, 1)
     fixed = None if fixed_fn is None else take_seat(fixed_fn, fixed_seat, 2)
     next_states = step(states, action)
+    rewards = next_states.returns - states.returns
+    if shaping:
+      rewards += shaping * (potential(next_states) - potential(states))
     out = Trajectory(obs, legal, player, ~states.terminated, action, policy,
-                     next_states.returns - states.returns, fixed)
+                     rewards, fixed)
     return next_states, out
 
   _, traj = jax.lax.scan(body, states, jax.random.split(play_key, num_steps))

@@ -74,7 +74,8 @@ def imitation_loss(apply: Callable, params: Params, traj: Trajectory,
     params: network parameters.
     traj: labelled games ([T, B] time-major); `traj.policy` holds each
       decision's target distribution.
-    value_weight: weight of the value's squared error to the mover's return.
+    value_weight: weight of the value's squared error to the mover's return
+      from each step on (the final result, plus any shaping to come).
     compute_fraction: share of the T x B steps to run the network on
       (`agents.rnad.networks.compact_steps`).
 
@@ -87,8 +88,8 @@ def imitation_loss(apply: Callable, params: Params, traj: Trajectory,
   out = apply_on_steps(apply, params, traj.obs, compaction)
   log_pi = legal_log_policy(out.logits, traj.legal)
   cross_entropy = -jnp.sum(traj.policy * log_pi, -1)
-  final = jnp.sum(traj.rewards, 0)  # [B, P]
-  mover_return = jnp.take_along_axis(final[None], traj.acting[..., None],
+  to_go = jnp.cumsum(traj.rewards[::-1], 0)[::-1]  # [T, B, P]
+  mover_return = jnp.take_along_axis(to_go, traj.acting[..., None],
                                      -1)[..., 0]  # [T, B]
   hits = jnp.argmax(jnp.where(traj.legal, out.logits, -jnp.inf), -1) == (
       jnp.argmax(traj.policy, -1))
@@ -105,17 +106,19 @@ def imitation_loss(apply: Callable, params: Params, traj: Trajectory,
 
 
 def make_step(game: Game, agent: RNaD, config: WarmStartConfig,
-              compute_fraction: float
+              compute_fraction: float, shaping: float = 0.0
               ) -> tuple[optax.GradientTransformation, Callable]:
   """The optimizer and a jitted `(params, opt_state, key) -> (params,
-  opt_state, metrics)` that plays one labelled batch and takes one step."""
+  opt_state, metrics)` that plays one labelled batch and takes one step.
+  `shaping` is the self-play's reward shaping (`selfplay.rollout`), so the
+  cloned value means what the self-play's does."""
   optimizer = optax.adam(config.learning_rate)
   policy_fn = labelled_bot(game, config.bot, config.epsilon)
 
   @jax.jit
   def step(params, opt_state, key):
     traj = rollout(game, policy_fn, key, config.batch_size,
-                   game.max_episode_length)
+                   game.max_episode_length, shaping=shaping)
     grads, metrics = jax.grad(
         lambda p: imitation_loss(agent.networks.apply, p, traj,
                                  config.value_weight, compute_fraction),
@@ -128,6 +131,7 @@ def make_step(game: Game, agent: RNaD, config: WarmStartConfig,
 
 def warm_start(game: Game, agent: RNaD, state: TrainState,
                config: WarmStartConfig, *, compute_fraction: float = 1.0,
+               shaping: float = 0.0,
                should_stop: Callable[[], bool] = lambda: False,
                report: Callable[[int, Metrics], None] | None = None
                ) -> tuple[TrainState, Metrics]:
@@ -139,6 +143,7 @@ def warm_start(game: Game, agent: RNaD, state: TrainState,
     state: a fresh training state (step 0).
     config: the warm start's settings; `config.steps` > 0.
     compute_fraction: as `RNaDConfig.compute_fraction`.
+    shaping: as `RunConfig.reward_shaping`.
     should_stop: polled between steps; True ends the warm start early.
     report: called every `config.log_every` steps with the latest metrics.
 
@@ -148,7 +153,7 @@ def warm_start(game: Game, agent: RNaD, state: TrainState,
     state; the last step's metrics plus `steps` and `seconds`.
   """
   chex.assert_equal(int(jax.device_get(state.step)), 0)
-  optimizer, step = make_step(game, agent, config, compute_fraction)
+  optimizer, step = make_step(game, agent, config, compute_fraction, shaping)
   params = state.params
   opt_state = optimizer.init(params)
   key = jax.random.fold_in(state.key, 0x5EED)

@@ -25,6 +25,13 @@ BOMB = 11
 FLAG = 12
 NUM_PIECE_TYPES = 12  # codes 1..12
 
+#: Rough material value of each piece code (index 0: empty), for reward
+#: shaping only (`Stratego.potential`): a Marshal is worth most, a Spy more
+#: than its rank (it takes the Marshal), a Miner more than its rank (it clears
+#: Bombs). The Flag counts nothing: taking it ends the game.
+PIECE_VALUES = (0.0, 3.0, 1.0, 2.5, 1.0, 1.5, 2.0, 3.0, 4.5, 6.0, 8.0, 1.0,
+                0.0)
+
 #: Setup / board characters by piece code (index 0 is an empty square).
 PIECE_CHARS = ".S2345678" + "9MBF"
 _CHAR_TO_CODE = {c: i for i, c in enumerate(PIECE_CHARS)}

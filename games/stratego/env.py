@@ -117,6 +117,24 @@ class Stratego(api.Game):
               player: jax.Array | int) -> jax.Array:
     return observe_lib.observe(self, state, jnp.asarray(player, jnp.int32))
 
+  def potential(self, state: state_lib.State) -> jax.Array:
+    """[2] float32: each player's material lead, a share of one army's value.
+
+    Material counts `config.PIECE_VALUES` over the pieces on the board, so
+    the potential is 0 until deployment ends (both armies are the same) and
+    moves only when a battle removes pieces: +-1 would be one whole army
+    up. For reward shaping (`games.api.Game.potential`).
+    """
+    v = self.variant
+    values = jnp.asarray(config.PIECE_VALUES, jnp.float32)[
+        state.rank.astype(jnp.int32)]
+    material = jnp.stack([jnp.sum(jnp.where(state.owner == p, values, 0.0))
+                          for p in (0, 1)])
+    army = float(np.dot(v.army, config.PIECE_VALUES))
+    lead = jnp.where(state.deploy_step >= self.deploy_total,
+                     (material[0] - material[1]) / army, 0.0)
+    return jnp.stack([lead, -lead])
+
   @property
   def spiel_game_string(self) -> str:
     """`pyspiel.load_game` string of this game's OpenSpiel twin (`spiel`).

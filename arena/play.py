@@ -45,7 +45,8 @@ def add_parser(sub) -> None:
   p.add_argument("game", nargs="?", choices=GAMES, help="the game")
   p.add_argument("--agent", metavar="SPEC",
                  help="the opponent: random, heuristic, RUN_DIR or "
-                 "RUN_DIR@STEP")
+                 "RUN_DIR@STEP, either with :greedy to play the run's most "
+                 "likely move instead of sampling")
   p.add_argument("--variant", default="classic",
                  choices=("classic", "barrage", "small"),
                  help="board and army (default classic)")

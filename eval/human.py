@@ -56,7 +56,8 @@ class PlayConfig:
   """One game against `agent` (a player spec, see `eval.players`).
 
   Attributes:
-    agent: "random", "heuristic", RUN_DIR or RUN_DIR@STEP.
+    agent: "random", "heuristic", RUN_DIR or RUN_DIR@STEP, maybe with
+      ":greedy" (`eval.players`).
     variant: "classic", "barrage" or "small".
     human_seat: 0 (Red, moves first) or 1 (Blue).
     seed: seeds the agent and the human's random setup.

@@ -8,8 +8,15 @@ Player specs (strings, as written in tournament files and on the command line):
 
   random            uniformly random legal moves (OpenSpiel's UniformRandomBot)
   heuristic         the game's heuristic bot (`eval.bots`), where it has one
-  PATH              a training run directory: its policy, sampled
+  PATH              a training run directory: its test-time policy, sampled
   PATH@STEP         the same at checkpoint STEP
+  PATH[@STEP]:greedy  the same, always playing the policy's most likely move
+                    (ties broken at random); ":sample" is the default
+
+Greedy play is stronger against fixed bots (they do not punish a
+predictable player) but exploitable by an opponent that adapts: in an
+imperfect-information game the sampled policy is the one trained towards a
+Nash equilibrium.
 """
 
 from __future__ import annotations
@@ -23,18 +30,33 @@ from open_spiel.python.bots import policy as policy_bot
 from open_spiel.python.bots import uniform_random
 
 BUILTIN = ("random", "heuristic")
+#: How a run's policy picks its move (`RUN_DIR:MODE`).
+PLAY_MODES = ("sample", "greedy")
 
 
 class PlayerSpecError(ValueError):
   """A player spec that names nothing we can build."""
 
 
-def split_step(spec: str) -> tuple[str, int | None]:
-  """`RUN_DIR@STEP` -> (RUN_DIR, STEP); a spec without a step -> (spec, None)."""
+def parse_run_spec(spec: str) -> tuple[str, int | None, str]:
+  """`RUN_DIR[@STEP][:MODE]` -> (RUN_DIR, STEP or None, MODE).
+
+  A suffix that is not a step or a mode stays part of the path.
+  """
+  mode = "sample"
+  head, sep, tail = spec.rpartition(":")
+  if sep and tail in PLAY_MODES:
+    spec, mode = head, tail
   path, sep, step = spec.rpartition("@")
   if not sep or not step.isdigit():
-    return spec, None
-  return path, int(step)
+    return spec, None, mode
+  return path, int(step), mode
+
+
+def format_run_spec(path: str, step: int | None, mode: str = "sample") -> str:
+  """The inverse of `parse_run_spec` (no mode suffix for "sample")."""
+  return (path + ("" if step is None else f"@{step}") +
+          ("" if mode == "sample" else f":{mode}"))
 
 
 def make_player(spec: str, game: pyspiel.Game, player_id: int,
@@ -52,7 +74,7 @@ def make_player(spec: str, game: pyspiel.Game, player_id: int,
   if spec == "heuristic":
     from eval import bots  # pylint: disable=g-import-not-at-top
     return bots.heuristic_bot(game, player_id, seed)
-  path, step = split_step(spec)
+  path, step, mode = parse_run_spec(spec)
   if not pathlib.Path(path).is_dir():
     raise PlayerSpecError(
         f"player {spec!r}: not one of {', '.join(BUILTIN)} and not a run "
@@ -64,7 +86,7 @@ def make_player(spec: str, game: pyspiel.Game, player_id: int,
     raise PlayerSpecError(
         f"player {spec!r} was trained on {policy.game}, not {game} "
         f"({mismatch})")
-  return PolicyBot(player_id, rng, policy)
+  return PolicyBot(player_id, rng, policy, greedy=mode == "greedy")
 
 
 class PolicyBot(policy_bot.PolicyBot):
@@ -72,15 +94,25 @@ class PolicyBot(policy_bot.PolicyBot):
 
   OpenSpiel's bot tests `any(actions)` for "no legal action", which is also
   false for `[0]`, and then plays the invalid action -1 (found in a Stratego
-  game where a player's only move had id 0).
+  game where a player's only move had id 0). With `greedy` it plays the
+  most likely action, drawing among equally likely ones.
   """
+
+  def __init__(self, player_id: int, rng: np.random.RandomState, policy,
+               greedy: bool = False):
+    super().__init__(player_id, rng, policy)
+    self._greedy = greedy
 
   def step_with_policy(self, state):
     policy = self._policy.action_probabilities(state, self._player_id)
     if not policy:
       return [], pyspiel.INVALID_ACTION
     actions = list(policy)
-    action = int(self._rng.choice(actions, p=list(policy.values())))
+    probs = np.asarray(list(policy.values()), np.float64)
+    if self._greedy:
+      actions = [a for a, p in zip(actions, probs) if p == probs.max()]
+      probs = np.full(len(actions), 1.0 / len(actions))
+    action = int(self._rng.choice(actions, p=probs / probs.sum()))
     return list(policy.items()), action
 
 

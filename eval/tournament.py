@@ -12,7 +12,8 @@ A tournament file (TOML) names the game and the players:
   confidence = 0.95           # Elo interval coverage (default 0.95)
   [[players]]
   name = "random"
-  spec = "random"             # or "heuristic", RUN_DIR, RUN_DIR@STEP
+  spec = "random"             # or "heuristic", RUN_DIR, RUN_DIR@STEP, and
+                              # either with ":greedy" (`eval.players`)
 
 Relative paths (store, plot, run directories) are relative to the working
 directory. A run directory without `@STEP` means its latest checkpoint when
@@ -58,7 +59,7 @@ _TYPE_NAMES = {str: "a string", int: "an integer", (int, float): "a number",
 @dataclasses.dataclass(frozen=True)
 class Player:
   name: str
-  spec: str  # an `eval.players.make_player` spec; run dirs as RUN_DIR@STEP
+  spec: str  # an `eval.players.make_player` spec; runs as RUN_DIR@STEP[:MODE]
   fingerprint: str = ""  # run dirs: hash of the run's config
 
 
@@ -152,7 +153,7 @@ def parse_spec(text: str, path: pathlib.Path) -> TournamentSpec:
     if spec in players_lib.BUILTIN:
       players.append(Player(name, spec))
       continue
-    if not pathlib.Path(players_lib.split_step(spec)[0]).is_dir():
+    if not pathlib.Path(players_lib.parse_run_spec(spec)[0]).is_dir():
       raise ValueError(f"{at} ({name}): spec {spec!r} is not one of "
                        f"{', '.join(players_lib.BUILTIN)} nor a run directory")
     players.append(_pin_run(name, spec, f"{at} ({name})"))
@@ -184,7 +185,7 @@ def _pin_run(name: str, spec: str, at: str) -> Player:
   """
   # Imported here: reading a spec of bots only needs no JAX.
   from agents.core import checkpoint  # pylint: disable=g-import-not-at-top
-  run_dir, step = players_lib.split_step(spec)
+  run_dir, step, mode = players_lib.parse_run_spec(spec)
   try:
     config = json.dumps(checkpoint.read_run_config(run_dir), sort_keys=True)
     checkpointer = checkpoint.Checkpointer(run_dir, read_only=True)
@@ -202,7 +203,8 @@ def _pin_run(name: str, spec: str, at: str) -> Player:
     raise ValueError(f"{at}: {run_dir!r} has no checkpoint at step {step}; "
                      f"it has {', '.join(map(str, steps))}")
   fingerprint = hashlib.sha256(config.encode()).hexdigest()[:12]
-  return Player(name, f"{run_dir}@{step}", fingerprint)
+  return Player(name, players_lib.format_run_spec(run_dir, step, mode),
+                fingerprint)
 
 
 def load_spec(path: str | os.PathLike[str]) -> TournamentSpec:

@@ -33,6 +33,14 @@ PolicyFn = Callable[[jax.Array, jax.Array, chex.PRNGKey],
                     tuple[jax.Array, jax.Array]]
 
 
+def uniform_policy(obs: jax.Array, legal: jax.Array,
+                   key: chex.PRNGKey) -> tuple[jax.Array, jax.Array]:
+  """A `PolicyFn` playing uniformly among the legal actions."""
+  del obs
+  action = jax.random.categorical(key, jnp.where(legal, 0.0, -jnp.inf))
+  return action.astype(jnp.int32), legal / jnp.sum(legal, -1, keepdims=True)
+
+
 class Trajectory(NamedTuple):
   """A batch of self-play games, time-major."""
 

@@ -278,3 +278,49 @@ def test_policy_bot_plays_action_zero_when_it_is_the_only_move():
 
   bot = players.PolicyBot(0, np.random.RandomState(0), OnlyZero())
   assert bot.step(None) == 0
+
+
+class _Fixed:
+  """A policy with the same action probabilities everywhere."""
+
+  def __init__(self, probs):
+    self.probs = probs
+
+  def action_probabilities(self, state, player_id=None):
+    del state, player_id
+    return dict(self.probs)
+
+
+def _moves(greedy, probs, n=200):
+  bot = players.PolicyBot(0, np.random.RandomState(0), _Fixed(probs),
+                          greedy=greedy)
+  return collections.Counter(bot.step(None) for _ in range(n))
+
+
+def test_greedy_policy_bot_plays_the_most_likely_move_drawing_ties():
+  assert set(_moves(True, {0: 0.2, 3: 0.5, 5: 0.3})) == {3}
+  assert set(_moves(False, {0: 0.2, 3: 0.5, 5: 0.3})) == {0, 3, 5}
+  tied = _moves(True, {1: 0.4, 2: 0.4, 0: 0.2})
+  assert set(tied) == {1, 2} and min(tied.values()) > 60
+
+
+@pytest.mark.parametrize("spec,parsed", [
+    ("runs/a", ("runs/a", None, "sample")),
+    ("runs/a@12", ("runs/a", 12, "sample")),
+    ("runs/a:greedy", ("runs/a", None, "greedy")),
+    ("runs/a@12:greedy", ("runs/a", 12, "greedy")),
+    ("runs/a@12:sample", ("runs/a", 12, "sample")),
+    ("runs/a:b@x", ("runs/a:b@x", None, "sample")),  # all path
+])
+def test_run_specs_parse_and_format_back(spec, parsed):
+  assert players.parse_run_spec(spec) == parsed
+  assert players.parse_run_spec(players.format_run_spec(*parsed)) == parsed
+
+
+def test_greedy_run_player_is_pinned_with_its_mode(tmp_path, kuhn_run):
+  spec = tournament.load_spec(_spec(tmp_path, f"{kuhn_run}:greedy", 2))
+  pinned = {p.name: p.spec for p in spec.players}["net"]
+  assert pinned == f"{kuhn_run}@0:greedy"
+  bot = players.make_player(pinned, tournament.load_game("kuhn_poker"), 0, 1)
+  assert bot._greedy  # pylint: disable=protected-access
+  assert tournament.run(spec) == (6, 6)

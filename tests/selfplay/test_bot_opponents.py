@@ -14,15 +14,9 @@ from agents.rnad import learner as rnad_learner
 from agents.rnad.config import NetworkConfig, RNaDConfig
 from selfplay import anakin
 from selfplay import config as config_lib
-from selfplay.rollout import rollout
+from selfplay.rollout import rollout, uniform_policy
 
 _LEDUC = games.make("leduc_poker")
-
-
-def _uniform(obs, legal, key):
-  del obs
-  a = jax.random.categorical(key, jnp.where(legal, 0.0, -jnp.inf))
-  return a.astype(jnp.int32), legal / jnp.sum(legal, -1, keepdims=True)
 
 
 def _last_legal(obs, legal, key):
@@ -34,7 +28,7 @@ def _last_legal(obs, legal, key):
 _SEATS = jnp.array([-1, 0, 1, 0, 1, -1, 1, 0], jnp.int32)
 
 
-def _bot_games(policy_fn=_uniform, key=0):
+def _bot_games(policy_fn=uniform_policy, key=0):
   return rollout(_LEDUC, policy_fn, jax.random.key(key), 8,
                  _LEDUC.max_episode_length, fixed_fn=_last_legal,
                  fixed_seat=_SEATS)
@@ -50,9 +44,9 @@ def test_bot_takes_exactly_its_seat_and_its_moves_are_marked():
   np.testing.assert_array_equal(np.asarray(traj.action)[theirs], last[theirs])
   np.testing.assert_array_equal(np.asarray(traj.policy)[theirs].max(-1), 1.0)
   # Self-play rollouts carry no marks.
-  assert rollout(_LEDUC, _uniform, jax.random.key(0), 2, 3).fixed is None
+  assert rollout(_LEDUC, uniform_policy, jax.random.key(0), 2, 3).fixed is None
   with pytest.raises(ValueError, match="go together"):
-    rollout(_LEDUC, _uniform, jax.random.key(0), 2, 3, fixed_fn=_last_legal)
+    rollout(_LEDUC, uniform_policy, jax.random.key(0), 2, 3, fixed_fn=_last_legal)
 
 
 def _agent_and_state():

@@ -10,15 +10,9 @@ import pytest
 import games
 from selfplay import anakin
 from selfplay import config as config_lib
-from selfplay.rollout import rollout
+from selfplay.rollout import rollout, uniform_policy
 
 _KUHN = games.make("kuhn_poker")
-
-
-def _uniform(obs, legal, key):
-  del obs
-  a = jax.random.categorical(key, jnp.where(legal, 0.0, -jnp.inf))
-  return a.astype(jnp.int32), legal / jnp.sum(legal, -1, keepdims=True)
 
 
 def _first_legal(obs, legal, key):
@@ -29,7 +23,7 @@ def _first_legal(obs, legal, key):
 
 def test_opponent_takes_exactly_its_seat():
   seats = jnp.array([-1, 0, 1, 0, 1, -1, -1, 1], jnp.int32)
-  traj = rollout(_KUHN, _uniform, jax.random.key(0), 8,
+  traj = rollout(_KUHN, uniform_policy, jax.random.key(0), 8,
                  _KUHN.max_episode_length, opponent_fn=_first_legal,
                  opponent_seat=seats)
   valid = np.asarray(traj.valid)
@@ -49,7 +43,7 @@ def test_opponent_takes_exactly_its_seat():
 
 def test_opponent_needs_its_seats():
   with pytest.raises(ValueError, match="go together"):
-    rollout(_KUHN, _uniform, jax.random.key(0), 2, 3,
+    rollout(_KUHN, uniform_policy, jax.random.key(0), 2, 3,
             opponent_fn=_first_legal)
 
 

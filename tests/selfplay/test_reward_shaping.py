@@ -11,18 +11,12 @@ from games.stratego import config as stratego_config
 from games.stratego import env
 from selfplay import anakin
 from selfplay import config as config_lib
-from selfplay.rollout import rollout
+from selfplay.rollout import rollout, uniform_policy
 
 _SMALL = env.Stratego(variant_name="small", deployment="fixed")
 # One army of the small variant: Spy 3, 2 Scouts 2, 2 Miners 5, Sergeant 1,
 # General 6, Marshal 8, 3 Bombs 3, Flag 0.
 _ARMY = 28.0
-
-
-def _uniform(obs, legal, key):
-  del obs
-  a = jax.random.categorical(key, jnp.where(legal, 0.0, -jnp.inf))
-  return a.astype(jnp.int32), legal / jnp.sum(legal, -1, keepdims=True)
 
 
 def _move(game, st, move):
@@ -68,7 +62,7 @@ def test_stratego_potential_is_zero_during_deployment_and_at_the_start():
 @pytest.fixture(scope="module")
 def shaped_and_plain():
   game = env.Stratego(variant_name="small", max_plies=60)
-  play = jax.jit(lambda s: rollout(game, _uniform, jax.random.key(3), 8,
+  play = jax.jit(lambda s: rollout(game, uniform_policy, jax.random.key(3), 8,
                                    game.max_episode_length, shaping=s),
                  static_argnums=0)
   return game, play(0.5), play(0.0)

@@ -80,7 +80,8 @@ class Game(abc.ABC):
     """[num_players] float32: a heuristic estimate of each player's standing.
 
     Used only for potential-based reward shaping during training (Ng, Harada
-    and Russell 1999, "Policy invariance under reward transformations"),
+    and Russell 1999, "Policy invariance under reward transformations",
+    https://people.eecs.berkeley.edu/~russell/papers/icml99-shaping.pdf),
     which adds `potential(next) - potential(state)` to each reward: the
     shaping sums to zero over a game that starts at potential zero, so it
     leaves every policy's expected return unchanged and only gives the

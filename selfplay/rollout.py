@@ -11,7 +11,7 @@ correction towards its own policy). Each game of the batch runs from
 (the game API makes them no-ops).
 
 With `shaping` > 0 each reward gets potential-based shaping (Ng, Harada and
-Russell 1999): `shaping * (phi(x_{t+1}) - phi(x_t))`, where phi is the game's
+Russell 1999, https://people.eecs.berkeley.edu/~russell/papers/icml99-shaping.pdf): `shaping * (phi(x_{t+1}) - phi(x_t))`, where phi is the game's
 `potential` and 0 once a game is over. Over a whole game the shaping sums to
 `-shaping * phi(x_0)`, zero for games that start level, so the game's
 objective is unchanged; the learner only sees, say, a capture's worth when it

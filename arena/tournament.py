@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
       "game, [[players]] name/spec, games_per_pair, seed, workers, store, "
       "plot), storing each game in SQLite as it ends; a killed tournament "
       "resumes where it stopped. Prints scores, Elo with bootstrap "
-      "intervals and Nash averaging, and writes a PNG of the ratings.")
+      "intervals, Nash averaging and each pair's wins, draws and losses, and "
+      "writes a PNG of the ratings.")
   parser.add_argument("spec", metavar="SPEC", help="tournament file (.toml)")
   parser.add_argument("--workers", type=int, metavar="N",
                       help="parallel game processes (default: the file's "
@@ -79,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
   console = Console(width=None if sys.stdout.isatty() else 110)
   console.print(ratings_lib.ratings_table(
       ratings, title=f"{spec.game}: {len(records)} games"))
+  console.print(ratings_lib.head_to_head_table(
+      ratings, title="head to head: the row player's W-D-L"))
   if not args.report:
     ratings_lib.write_plot(ratings, spec.plot, title=spec.game)
     print(f"plot {spec.plot}", flush=True)

@@ -51,6 +51,8 @@ class Ratings:
   nash_rating: np.ndarray  # float, mean payoff against the Nash mixture
   nash_weight: np.ndarray  # float, the player's Nash mixture probability
   confidence: float
+  pair_wins: np.ndarray    # [N, N] int, pair_wins[i, j] = games i won from j
+  pair_draws: np.ndarray   # [N, N] int, symmetric
 
 
 def result_from_returns(a: int, b: int,
@@ -183,7 +185,7 @@ def compute_ratings(names: Sequence[str], results: Sequence[Result], *,
   return Ratings(names=tuple(names), games=games, wins=won, draws=drawn,
                  losses=lost, score=score, elo=elo(wins, draws), elo_low=low,
                  elo_high=high, nash_rating=nash, nash_weight=weights,
-                 confidence=confidence)
+                 confidence=confidence, pair_wins=wins, pair_draws=draws)
 
 
 def ratings_table(r: Ratings, title: str | None = None):
@@ -200,6 +202,29 @@ def ratings_table(r: Ratings, title: str | None = None):
         f"{r.wins[i]}/{r.draws[i]}/{r.losses[i]}",
         f"{r.elo[i]:+.0f} [{r.elo_low[i]:+.0f}, {r.elo_high[i]:+.0f}]",
         f"{r.nash_rating[i]:+.3f}", f"{r.nash_weight[i]:.3f}")
+  return table
+
+
+def head_to_head_table(r: Ratings, title: str | None = None):
+  """A `rich.table.Table` of every pair's W-D-L, for the row's player.
+
+  Rows and columns are in the order of `ratings_table` (best Elo first); a
+  pair that has played no game shows "-".
+  """
+  from rich.table import Table  # pylint: disable=g-import-not-at-top
+  order = np.argsort(-r.elo, kind="stable")
+  table = Table(title=title)
+  table.add_column("player", justify="left")
+  for j in order:
+    table.add_column(r.names[j], justify="right")
+  for i in order:
+    cells = []
+    for j in order:
+      won, drawn, lost = (r.pair_wins[i, j], r.pair_draws[i, j],
+                          r.pair_wins[j, i])
+      cells.append("" if i == j else "-" if won + drawn + lost == 0 else
+                   f"{won}-{drawn}-{lost}")
+    table.add_row(r.names[i], *cells)
   return table
 
 

@@ -127,6 +127,13 @@ def test_compute_ratings_counts_and_order(tmp_path):
   assert table.row_count == 3
   assert list(table.columns[0].cells) == ["a", "b", "c"]  # best Elo first
   assert list(table.columns[3].cells)[0] == "16/2/2"
+  cross = ratings.head_to_head_table(r)
+  assert [c.header for c in cross.columns] == ["player", "a", "b", "c"]
+  assert [list(c.cells) for c in cross.columns] == [
+      ["a", "b", "c"],
+      ["", "2-2-6", "0-0-10"],
+      ["6-2-2", "", "0-0-5"],
+      ["10-0-0", "5-0-0", ""]]
   path = tmp_path / "sub" / "elo.png"
   ratings.write_plot(r, path, title="test")
   assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -4,6 +4,7 @@ import collections
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import sqlite3
@@ -243,6 +244,9 @@ def test_cli_plays_prints_table_and_plot_then_reports(tmp_path, capsys,
   assert cli.main(["tournament", str(path), "--report"]) == 0
   report = capsys.readouterr().out
   assert "played" not in report and "kuhn_poker(): 6 games" in report
+  assert "head to head" in report  # each pair played 2 games
+  cells = re.findall(r"\b(\d+)-(\d+)-(\d+)\b", report)
+  assert len(cells) == 6 and all(sum(map(int, c)) == 2 for c in cells), report
 
 
 def test_stratego_small_with_two_workers(tmp_path):

@@ -21,6 +21,7 @@ from typing import Any, Iterator, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 
 import games
 from agents.core import (CheckpointError, Checkpointer, TrainState,
@@ -163,7 +164,8 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 
 def _warm_start(game: games.Game, agent: rnad_learner.RNaD,
                 state: TrainState, config: config_lib.RNaDExperiment,
-                progress: str) -> tuple[TrainState, dict[str, float]]:
+                mesh: Mesh, progress: str
+                ) -> tuple[TrainState, dict[str, float]]:
   """`selfplay.warm_start.warm_start` with progress lines and signals.
 
   Raises:
@@ -182,7 +184,7 @@ def _warm_start(game: games.Game, agent: rnad_learner.RNaD,
 
   with _stop_on_signals() as stop:
     state, metrics = warm_start.warm_start(
-        game, agent, state, cfg,
+        game, agent, state, cfg, mesh=mesh,
         compute_fraction=config.agent.compute_fraction,
         shaping=config.run.reward_shaping, should_stop=stop.is_set, report=report)
   if metrics["steps"] < cfg.steps:
@@ -272,6 +274,10 @@ def train(config: config_lib.RNaDExperiment,
 
   if config.warm_start.steps:
     evaluation.bot_policy(game, config.warm_start.bot)  # a clear error first
+    try:
+      check_batch_size(config.warm_start.batch_size, mesh)
+    except ValueError as e:
+      raise ValueError(f"warm_start.batch_size: {e}") from None
   fixed_fn = _bot_opponents(game, run_cfg.bot_opponents)
   shaping = run_cfg.reward_shaping
   if shaping:
@@ -300,7 +306,8 @@ def train(config: config_lib.RNaDExperiment,
   warm_metrics: dict[str, float] = {}
   if not resume and config.warm_start.steps:
     try:
-      state, warm_metrics = _warm_start(game, agent, state, config, progress)
+      state, warm_metrics = _warm_start(game, agent, state, config, mesh,
+                                        progress)
     except _Interrupted:
       checkpointer.close()
       return TrainResult(run_dir=run_dir, step=0, stop_reason="signal",

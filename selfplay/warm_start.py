@@ -17,6 +17,11 @@ network's legal policy to the label, plus `value_weight` times the squared
 error of the value to the mover's final return. Each step plays a fresh
 batch, so the clone never sees a game twice.
 
+Each step is the shared learner's update (`agents.core.make_update`): the
+games are played inside it and split over the same device mesh as the
+self-play that follows (`warm_start.batch_size` must divide over it), so
+the same config runs on one CPU or on several accelerators.
+
 The warm start runs once, at the start of a new run (`selfplay.anakin.train`),
 and its result is checkpointed as step 0; its cost counts in the run's
 `elapsed_s`.
@@ -31,8 +36,11 @@ import chex
 import jax
 import jax.numpy as jnp
 import optax
+from jax.sharding import Mesh
 
 from agents.core import TrainState
+from agents.core import learner as learner_lib
+from agents.core import sharding
 from agents.core.types import Metrics, Params
 from agents.rnad.learner import RNaD
 from agents.rnad.networks import apply_on_steps, compact_steps, legal_log_policy
@@ -105,32 +113,35 @@ def imitation_loss(apply: Callable, params: Params, traj: Trajectory,
       "accuracy": mean(hits.astype(jnp.float32))}
 
 
-def make_step(game: Game, agent: RNaD, config: WarmStartConfig,
-              compute_fraction: float, shaping: float = 0.0
-              ) -> tuple[optax.GradientTransformation, Callable]:
-  """The optimizer and a jitted `(params, opt_state, key) -> (params,
-  opt_state, metrics)` that plays one labelled batch and takes one step.
-  `shaping` is the self-play's reward shaping (`selfplay.rollout`), so the
-  cloned value means what the self-play's does."""
+def make_update(game: Game, agent: RNaD, config: WarmStartConfig,
+                mesh: Mesh, compute_fraction: float = 1.0,
+                shaping: float = 0.0
+                ) -> tuple[optax.GradientTransformation, Callable]:
+  """The optimizer and the shared learner's update (`agents.core.make_update`)
+  that plays one labelled batch, sharded over `mesh`, and takes one step:
+  `update(state) -> (state, metrics)` on a `TrainState` whose params are the
+  networks'. `shaping` is the self-play's reward shaping (`selfplay.rollout`),
+  so the cloned value means what the self-play's does."""
   optimizer = optax.adam(config.learning_rate)
   policy_fn = labelled_bot(game, config.bot, config.epsilon)
 
-  @jax.jit
-  def step(params, opt_state, key):
-    traj = rollout(game, policy_fn, key, config.batch_size,
+  def batch_fn(state: TrainState, key: jax.Array) -> Trajectory:
+    del state
+    return rollout(game, policy_fn, key, config.batch_size,
                    game.max_episode_length, shaping=shaping)
-    grads, metrics = jax.grad(
-        lambda p: imitation_loss(agent.networks.apply, p, traj,
-                                 config.value_weight, compute_fraction),
-        has_aux=True)(params)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state, metrics
 
-  return optimizer, step
+  def loss_fn(params, state, traj, key):
+    del state, key
+    return imitation_loss(agent.networks.apply, params, traj,
+                          config.value_weight, compute_fraction)
+
+  return optimizer, learner_lib.make_update(
+      loss_fn, optimizer, mesh, batch_fn=batch_fn, batch_axis=1)
 
 
 def warm_start(game: Game, agent: RNaD, state: TrainState,
-               config: WarmStartConfig, *, compute_fraction: float = 1.0,
+               config: WarmStartConfig, *, mesh: Mesh | None = None,
+               compute_fraction: float = 1.0,
                shaping: float = 0.0,
                should_stop: Callable[[], bool] = lambda: False,
                report: Callable[[int, Metrics], None] | None = None
@@ -142,6 +153,9 @@ def warm_start(game: Game, agent: RNaD, state: TrainState,
     agent: R-NaD, whose networks are trained.
     state: a fresh training state (step 0).
     config: the warm start's settings; `config.steps` > 0.
+    mesh: the devices the games and the update are sharded over, as in
+      self-play (default: every device); `config.batch_size` must divide
+      over them.
     compute_fraction: as `RNaDConfig.compute_fraction`.
     shaping: as `RunConfig.reward_shaping`.
     should_stop: polled between steps; True ends the warm start early.
@@ -151,24 +165,29 @@ def warm_start(game: Game, agent: RNaD, state: TrainState,
     `(state, metrics)`: `state` with the clone as its parameters, target and
     regularisation parameters (and test-time average) and a fresh optimizer
     state; the last step's metrics plus `steps` and `seconds`.
+
+  Raises:
+    ValueError: `config.batch_size` does not divide over `mesh`.
   """
   chex.assert_equal(int(jax.device_get(state.step)), 0)
-  optimizer, step = make_step(game, agent, config, compute_fraction, shaping)
-  params = state.params
-  opt_state = optimizer.init(params)
-  key = jax.random.fold_in(state.key, 0x5EED)
+  mesh = mesh if mesh is not None else sharding.make_mesh()
+  sharding.check_batch_size(config.batch_size, mesh)
+  optimizer, update = make_update(game, agent, config, mesh, compute_fraction,
+                                  shaping)
+  clone = learner_lib.replicate(learner_lib.init_train_state(
+      state.params, optimizer, jax.random.fold_in(state.key, 0x5EED)), mesh)
   start = time.monotonic()
   metrics: Metrics = {}
   done = 0
   while done < config.steps and not should_stop():
-    params, opt_state, metrics = step(params, opt_state,
-                                      jax.random.fold_in(key, done))
+    clone, metrics = update(clone)
     done += 1
     if report is not None and (done % config.log_every == 0
                                or done == config.steps):
       report(done, jax.device_get(metrics))
   metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
   metrics.update(steps=done, seconds=time.monotonic() - start)
+  params = jax.device_get(clone.params)
   extras = type(state.extras)(*[params] * len(state.extras))
   return state._replace(params=params, opt_state=agent.optimizer.init(params),
                         extras=extras), metrics

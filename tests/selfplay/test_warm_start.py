@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from agents.core import Checkpointer
+from agents.core import Checkpointer, make_mesh
 from agents.rnad.networks import NetOutput
 from eval.bots import stratego_heuristic
 from selfplay import anakin
@@ -105,7 +105,7 @@ def test_warm_start_learns_the_bot_and_seeds_every_policy(labelled_games):
 
   seen = []
   state, metrics = warm_start.warm_start(
-      game, agent, fresh, config.warm_start,
+      game, agent, fresh, config.warm_start, mesh=make_mesh(1),
       should_stop=lambda: len(seen) >= 40,
       report=lambda done, m: seen.append(done))
   assert metrics["steps"] == 40 and metrics["seconds"] > 0  # stopped
@@ -117,6 +117,29 @@ def test_warm_start_learns_the_bot_and_seeds_every_policy(labelled_games):
   assert int(state.step) == 0
   jax.tree.map(np.testing.assert_array_equal,
                agent.optimizer.init(state.params), state.opt_state)
+
+
+def test_warm_start_sharded_over_devices_equals_one_device(tmp_path):
+  config = _smoke(steps=3)
+  game, agent = anakin.build(config)
+  fresh = agent.init(jax.random.key(0))
+  clones = [warm_start.warm_start(game, agent, fresh, config.warm_start,
+                                  mesh=make_mesh(n))
+            for n in (1, 4)]
+  (one, m1), (four, m4) = clones
+  assert m1["steps"] == m4["steps"] == 3
+  assert m1["accuracy"] == pytest.approx(m4["accuracy"], abs=1e-6)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4,
+                                                       atol=1e-5),
+               one.params, four.params)
+  with pytest.raises(ValueError, match="batch size 4 is not divisible"):
+    warm_start.warm_start(game, agent, fresh, config.warm_start,
+                          mesh=make_mesh(8))
+  config = dataclasses.replace(config, run=dataclasses.replace(
+      config.run, num_devices=8))
+  with pytest.raises(ValueError, match="warm_start.batch_size"):
+    anakin.train(config, tmp_path / "run")
+  assert not (tmp_path / "run").exists()
 
 
 def test_run_checkpoints_the_clone_and_redoes_a_cut_warm_start(

@@ -17,7 +17,10 @@ and reports, for each kind, the share of legal moves, the agent's probability
 of it, how often it was chosen and the mover's mean final return after
 choosing it; for a network with a Q head (`NetworkConfig.q_head`), also the
 critic's view of each kind, the mean of `Q_hat(b) - V` over its legal moves.
-`benchmarks/stratego_tactics.py` prints it for a run directory.
+`benchmarks/stratego_tactics.py` prints it for a run directory, with how
+the games ended (`game_endings`): won or lost by the Flag's capture or by the
+loser having no legal move, or drawn, with the plies played and the movable
+pieces each side had left.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from agents.rnad import actor
+from games.stratego import config as config_lib
 from games.stratego import rules
 
 if TYPE_CHECKING:
@@ -38,6 +42,9 @@ if TYPE_CHECKING:
 
 KINDS = ("move", "known win", "known tie", "known loss", "hidden unmoved",
          "hidden moved")
+#: How a game ended, from the agent's side (`game_endings`).
+ENDINGS = ("won, took the Flag", "won, opponent had no move",
+           "lost its Flag", "lost, had no move", "drawn")
 
 
 def move_kinds(game: Stratego, st: State) -> jax.Array:
@@ -58,7 +65,52 @@ def move_kinds(game: Stratego, st: State) -> jax.Array:
        ~st.moved[dst]], [0, 1, 2, 3, 4], 5).astype(jnp.int32)
 
 
-def play(run: Run, num_games: int, opponent: str, seed: int) -> dict:
+def game_endings(final: State, agent_seat: np.ndarray) -> list[dict]:
+  """How each of a batch of finished games ended, for the agent.
+
+  Args:
+    final: the games' last states, batched [B] (numpy or JAX arrays).
+    agent_seat: [B] the agent's seat in each game.
+
+  Returns:
+    One row per `ENDINGS` entry: `ending`, `games`, and means over those
+    games of `plies` and the movable pieces (neither Bomb nor Flag) the agent
+    and its opponent had left (`agent_movable`, `opponent_movable`; nan for
+    none). A decided game whose loser still has its Flag was lost by having
+    no legal move; a game cut before its end counts as drawn.
+  """
+  rank, owner = np.asarray(final.rank), np.asarray(final.owner)
+  returns = np.asarray(final.returns)
+  seat = np.asarray(agent_seat, np.int64)
+  games = np.arange(len(seat))
+  result = np.sign(returns[games, seat])
+  loser = np.where(result > 0, 1 - seat, seat)
+  loser_has_flag = np.any((rank == config_lib.FLAG) &
+                          (owner == loser[:, None]), axis=1)
+  mobile = (rank != config_lib.EMPTY) & (rank != config_lib.BOMB) & (
+      rank != config_lib.FLAG)
+  left = [np.sum(mobile & (owner == side[:, None]), axis=1)
+          for side in (seat, 1 - seat)]
+  ending = np.select(
+      [result > 0, result < 0], [np.where(loser_has_flag, 1, 0),
+                                 np.where(loser_has_flag, 3, 2)], 4)
+  plies = np.asarray(final.ply)
+  rows = []
+  for i, name in enumerate(ENDINGS):
+    these = ending == i
+    rows.append(dict(ending=name, games=int(these.sum()),
+                     plies=_mean(plies, these),
+                     agent_movable=_mean(left[0], these),
+                     opponent_movable=_mean(left[1], these)))
+  return rows
+
+
+def _mean(x: np.ndarray, mask: np.ndarray) -> float:
+  return float(x[mask].mean()) if mask.any() else float("nan")
+
+
+def play(run: Run, num_games: int, opponent: str, seed: int,
+         greedy: bool = False) -> dict:
   """Plays `num_games` games of `run`'s test-time policy against `opponent`.
 
   Args:
@@ -66,12 +118,16 @@ def play(run: Run, num_games: int, opponent: str, seed: int) -> dict:
     num_games: games, the agent's seat alternating.
     opponent: "random" (uniform over legal moves) or "self".
     seed: PRNG seed.
+    greedy: the agent plays its most likely move (the first of equally
+      likely ones) instead of sampling; `policy` still sums its
+      probabilities.
 
   Returns:
     Sums over the agent's play-phase decisions (numpy, per kind):
     `decisions`, `policy` and `uniform` (probability mass), `chosen`,
     `return_sum` and `return_sq` (the mover's final return after choosing
-    each kind), and the agent's `agent_win` / `agent_loss` rates.
+    each kind), the agent's `agent_win` / `agent_loss` rates, and
+    `endings` (`game_endings`).
   """
   if opponent not in ("random", "self"):
     raise ValueError(f"opponent must be 'random' or 'self', got {opponent!r}")
@@ -98,7 +154,11 @@ def play(run: Run, num_games: int, opponent: str, seed: int) -> dict:
     probs, legal, critic = policy(st)
     uniform = legal / jnp.sum(legal)
     ours = (opponent == "self") | (st.current_player == seat)
-    acting = jnp.where(ours, probs, uniform)
+    if greedy:
+      probs_played = jax.nn.one_hot(jnp.argmax(probs), probs.shape[-1])
+    else:
+      probs_played = probs
+    acting = jnp.where(ours, probs_played, uniform)
     action = jax.random.choice(key, acting.shape[-1], p=acting)
     kinds = move_kinds(game, st)
     one_hot = jax.nn.one_hot(kinds, num_kinds) * legal[:, None]
@@ -122,9 +182,10 @@ def play(run: Run, num_games: int, opponent: str, seed: int) -> dict:
 
     states, out = jax.lax.scan(body, states, jax.random.split(
         key, game.max_episode_length))
-    return states.returns, out
+    return states, out
 
-  returns, out = jax.device_get(run_games(jax.random.key(seed)))
+  final, out = jax.device_get(run_games(jax.random.key(seed)))
+  returns = final.returns
   counted = out["counted"]  # [T, B]
   mover_return = np.take_along_axis(
       returns[None], out["mover"][..., None].astype(np.int64), -1)[..., 0]
@@ -144,7 +205,8 @@ def play(run: Run, num_games: int, opponent: str, seed: int) -> dict:
       return_sum=(chosen * mover_return[..., None]).sum((0, 1)),
       return_sq=(chosen * mover_return[..., None] ** 2).sum((0, 1)),
       agent_win=float(np.mean(agent_return > 0)),
-      agent_loss=float(np.mean(agent_return < 0)))
+      agent_loss=float(np.mean(agent_return < 0)),
+      endings=game_endings(final, np.asarray(agent_seat)))
 
 
 def report(sums: dict) -> list[dict]:

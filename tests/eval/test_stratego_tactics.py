@@ -54,6 +54,50 @@ def test_move_kinds_on_a_hand_made_position():
     assert stratego_tactics.KINDS[kinds[action]] == kind, (src, dst)
 
 
+def _final(pieces, returns, ply):
+  rank = np.zeros(36, np.int8)
+  owner = np.full(36, -1, np.int8)
+  for sq, code, who in pieces:
+    rank[_sq(sq)], owner[_sq(sq)] = code, who
+  st = SMALL.init_from_board(rank, owner)
+  return st.replace(returns=np.asarray(returns, np.float32),
+                    ply=np.asarray(ply, np.int32),
+                    terminated=np.asarray(True))
+
+
+def test_game_endings_on_hand_made_final_positions():
+  marshal, scout, bomb, flag = (config.MARSHAL, config.SCOUT, config.BOMB,
+                                config.FLAG)
+  games = [
+      # Agent (Red) took Blue's Flag: Blue has only a Bomb left.
+      _final([("a1", flag, 0), ("c3", marshal, 0), ("f5", bomb, 1)],
+             [1, -1], 30),
+      # Agent (Blue) lost with its Flag and a Bomb: it had no move.
+      _final([("a1", flag, 0), ("c3", marshal, 0), ("b2", scout, 0),
+              ("f6", flag, 1), ("f5", bomb, 1)], [1, -1], 50),
+      # Agent (Red) lost its Flag.
+      _final([("c3", scout, 0), ("f6", flag, 1), ("e5", scout, 1)],
+             [-1, 1], 70),
+      _final([("a1", flag, 0), ("f6", flag, 1), ("e5", scout, 1)], [0, 0],
+             200),  # drawn
+  ]
+  final = jax.tree.map(lambda *x: np.stack(x), *games)
+  rows = stratego_tactics.game_endings(final, np.array([0, 1, 0, 0]))
+  assert [r["ending"] for r in rows] == list(stratego_tactics.ENDINGS)
+  got = {r["ending"]: r for r in rows}
+  assert [r["games"] for r in rows] == [1, 0, 1, 1, 1]
+  took = got["won, took the Flag"]
+  assert (took["plies"], took["agent_movable"], took["opponent_movable"]) == (
+      30, 1, 0)
+  stuck = got["lost, had no move"]
+  assert (stuck["plies"], stuck["agent_movable"],
+          stuck["opponent_movable"]) == (50, 0, 2)
+  lost_flag = got["lost its Flag"]
+  assert (lost_flag["agent_movable"], lost_flag["opponent_movable"]) == (1, 1)
+  assert got["drawn"]["plies"] == 200
+  assert np.isnan(got["won, opponent had no move"]["plies"])
+
+
 def test_play_accounts_for_every_decision():
   cfg = config_lib.load("stratego_small_rnad", [
       "agent.network.channels=4"])
@@ -71,8 +115,16 @@ def test_play_accounts_for_every_decision():
   assert [r["kind"] for r in rows] == list(stratego_tactics.KINDS)
   assert sum(r["chosen"] for r in rows) == n
   assert "critic" not in rows[0]  # no Q head
+  assert sum(e["games"] for e in sums["endings"]) == 4
   with pytest.raises(ValueError, match="opponent"):
     stratego_tactics.play(run, num_games=2, opponent="bot", seed=0)
+  # Greedy against itself, from the empty deployment board, every game is
+  # the same game: the same ending for the seat that won it.
+  greedy = stratego_tactics.play(run, num_games=4, opponent="self", seed=0,
+                                 greedy=True)
+  counts = sorted(e["games"] for e in greedy["endings"])
+  assert counts in ([0, 0, 0, 2, 2], [0, 0, 0, 0, 4]), greedy["endings"]
+  assert len({e["plies"] for e in greedy["endings"] if e["games"]}) == 1
 
 
 def test_critic_column_averages_the_q_heads_advantage():

@@ -1,6 +1,7 @@
 """Has a Stratego agent learnt the obvious tactics? Its moves, by kind.
 
-Plays a run's test-time policy against the random bot (or itself) and, for
+Plays a run's test-time policy against the random bot (or the heuristic bot,
+or itself) and, for
 each kind of move (a move to an empty square; an attack on a revealed piece
 that it beats, ties with or loses to; an attack on an unrevealed piece that
 has or has not moved: `eval/stratego_tactics.py`), prints the share of legal
@@ -14,7 +15,8 @@ Prints tables and JSON with the device.
 
   python benchmarks/stratego_tactics.py runs/stratego_small
   python benchmarks/stratego_tactics.py runs/stratego_small --opponent self
-  python benchmarks/stratego_tactics.py runs/stratego_small --greedy
+  python benchmarks/stratego_tactics.py runs/stratego_small --greedy \
+      --opponent heuristic
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def main(argv=None) -> int:
   parser.add_argument("--step", type=int, default=None,
                       help="checkpoint step (default: the latest)")
   parser.add_argument("--games", type=int, default=256)
-  parser.add_argument("--opponent", choices=("random", "self"),
+  parser.add_argument("--opponent", choices=stratego_tactics.OPPONENTS,
                       default="random")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--greedy", action="store_true",

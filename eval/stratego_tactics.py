@@ -1,8 +1,8 @@
 """What a Stratego agent does, move by move: the kinds of moves it prefers.
 
 A win rate says how well an agent plays, not what it has learnt.
-`tactics(run, ...)` plays a run's test-time policy against the random bot (or
-itself) and sorts every legal move at the agent's decisions by what the mover
+`play(run, ...)` plays a run's test-time policy against the random or the
+heuristic bot (or itself) and sorts every legal move at the agent's decisions by what the mover
 can know (`KINDS`):
 
   move            to an empty square
@@ -33,6 +33,7 @@ import numpy as np
 
 from agents.rnad import actor
 from games.stratego import config as config_lib
+from eval.bots import stratego_heuristic
 from games.stratego import rules
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 KINDS = ("move", "known win", "known tie", "known loss", "hidden unmoved",
          "hidden moved")
+#: Whom the agent plays (`play`).
+OPPONENTS = ("random", "heuristic", "self")
 #: How a game ended, from the agent's side (`game_endings`).
 ENDINGS = ("won, took the Flag", "won, opponent had no move",
            "lost its Flag", "lost, had no move", "drawn")
@@ -116,7 +119,8 @@ def play(run: Run, num_games: int, opponent: str, seed: int,
   Args:
     run: a restored Stratego run (`selfplay.anakin.restore_run`).
     num_games: games, the agent's seat alternating.
-    opponent: "random" (uniform over legal moves) or "self".
+    opponent: "random" (uniform over legal moves), "heuristic" (the
+      heuristic bot, `eval.bots.stratego_heuristic`) or "self".
     seed: PRNG seed.
     greedy: the agent plays its most likely move (the first of equally
       likely ones) instead of sampling; `policy` still sums its
@@ -129,8 +133,9 @@ def play(run: Run, num_games: int, opponent: str, seed: int,
     each kind), the agent's `agent_win` / `agent_loss` rates, and
     `endings` (`game_endings`).
   """
-  if opponent not in ("random", "self"):
-    raise ValueError(f"opponent must be 'random' or 'self', got {opponent!r}")
+  if opponent not in OPPONENTS:
+    raise ValueError(f"opponent must be one of {', '.join(OPPONENTS)}, got "
+                     f"{opponent!r}")
   game, agent = run.game, run.agent
   finetune = run.config.agent.finetune
   params = agent.test_params(run.state)
@@ -138,6 +143,8 @@ def play(run: Run, num_games: int, opponent: str, seed: int,
   agent_seat = jnp.arange(num_games) % 2  # seats alternated
 
   has_q = run.config.agent.network.q_head
+  bot = (stratego_heuristic.heuristic_policy(game) if opponent == "heuristic"
+         else None)
 
   def policy(st):
     obs = game.observe(st, st.current_player)
@@ -148,17 +155,22 @@ def play(run: Run, num_games: int, opponent: str, seed: int,
     if has_q:  # the Q head's advantage Q_hat(b) - V of each action
       net = agent.networks.apply(params, obs[None])
       critic = net.q[0] - net.value[0]
-    return probs, legal, critic
+    return obs, probs, legal, critic
 
   def one_ply(st, key, seat):
-    probs, legal, critic = policy(st)
+    obs, probs, legal, critic = policy(st)
     uniform = legal / jnp.sum(legal)
     ours = (opponent == "self") | (st.current_player == seat)
     if greedy:
       probs_played = jax.nn.one_hot(jnp.argmax(probs), probs.shape[-1])
     else:
       probs_played = probs
-    acting = jnp.where(ours, probs_played, uniform)
+    if bot is not None:
+      bot_key, key = jax.random.split(key)
+      theirs = jax.nn.one_hot(bot(obs, legal, bot_key), legal.shape[-1])
+    else:
+      theirs = uniform
+    acting = jnp.where(ours, probs_played, theirs)
     action = jax.random.choice(key, acting.shape[-1], p=acting)
     kinds = move_kinds(game, st)
     one_hot = jax.nn.one_hot(kinds, num_kinds) * legal[:, None]

@@ -118,6 +118,10 @@ def test_play_accounts_for_every_decision():
   assert sum(e["games"] for e in sums["endings"]) == 4
   with pytest.raises(ValueError, match="opponent"):
     stratego_tactics.play(run, num_games=2, opponent="bot", seed=0)
+  # The heuristic bot beats a (near-uniform) untrained network.
+  bot = stratego_tactics.play(run, num_games=4, opponent="heuristic", seed=0)
+  assert sum(e["games"] for e in bot["endings"]) == 4
+  assert bot["agent_loss"] >= 0.75, bot["endings"]
   # Greedy against itself, from the empty deployment board, every game is
   # the same game: the same ending for the seat that won it.
   greedy = stratego_tactics.play(run, num_games=4, opponent="self", seed=0,

@@ -2,8 +2,8 @@
 
 A win rate says how well an agent plays, not what it has learnt.
 `play(run, ...)` plays a run's test-time policy against the random or the
-heuristic bot (or itself) and sorts every legal move at the agent's decisions by what the mover
-can know (`KINDS`):
+heuristic bot (or itself) and sorts every legal move at the agent's decisions
+by what the mover can know (`KINDS`):
 
   move            to an empty square
   known win       an attack on a revealed piece it beats (`rules.battle`)
@@ -32,8 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from agents.rnad import actor
-from games.stratego import config as config_lib
 from eval.bots import stratego_heuristic
+from games.stratego import config as config_lib
 from games.stratego import rules
 
 if TYPE_CHECKING:

@@ -1,10 +1,10 @@
 """Has a Stratego agent learnt the obvious tactics? Its moves, by kind.
 
 Plays a run's test-time policy against the random bot (or the heuristic bot,
-or itself) and, for
-each kind of move (a move to an empty square; an attack on a revealed piece
-that it beats, ties with or loses to; an attack on an unrevealed piece that
-has or has not moved: `eval/stratego_tactics.py`), prints the share of legal
+or itself) and, for each kind of move (a move to an empty square; an attack
+on a revealed piece that it beats, ties with or loses to; an attack on an
+unrevealed piece that has or has not moved: `eval/stratego_tactics.py`),
+prints the share of legal
 moves, the agent's probability (`ratio` > 1: it prefers that kind to a
 uniform choice), how often it chose it and the mover's mean final return
 after choosing it. An agent that has learnt anything prefers known wins to

@@ -38,12 +38,9 @@ class Result:
 
 @dataclasses.dataclass(frozen=True)
 class Ratings:
-  """Per-player summary; every array is [N], in player order."""
+  """Per-player summary; every array is [N], in player order, except the
+  [N, N] pair matrices the per-player counts are summed from."""
   names: tuple[str, ...]
-  games: np.ndarray        # int
-  wins: np.ndarray         # int
-  draws: np.ndarray        # int
-  losses: np.ndarray       # int
   score: np.ndarray        # float, (wins + draws / 2) / games; nan if none
   elo: np.ndarray          # float, mean 0
   elo_low: np.ndarray      # float, lower end of the confidence interval
@@ -53,6 +50,22 @@ class Ratings:
   confidence: float
   pair_wins: np.ndarray    # [N, N] int, pair_wins[i, j] = games i won from j
   pair_draws: np.ndarray   # [N, N] int, symmetric
+
+  @property
+  def wins(self) -> np.ndarray:
+    return self.pair_wins.sum(1)
+
+  @property
+  def draws(self) -> np.ndarray:
+    return self.pair_draws.sum(1)
+
+  @property
+  def losses(self) -> np.ndarray:
+    return self.pair_wins.sum(0)
+
+  @property
+  def games(self) -> np.ndarray:
+    return self.wins + self.draws + self.losses
 
 
 def result_from_returns(a: int, b: int,
@@ -182,9 +195,9 @@ def compute_ratings(names: Sequence[str], results: Sequence[Result], *,
   else:
     low = high = np.zeros(n)
   weights, nash = nash_average(payoff_matrix(wins, draws))
-  return Ratings(names=tuple(names), games=games, wins=won, draws=drawn,
-                 losses=lost, score=score, elo=elo(wins, draws), elo_low=low,
-                 elo_high=high, nash_rating=nash, nash_weight=weights,
+  return Ratings(names=tuple(names), score=score, elo=elo(wins, draws),
+                 elo_low=low, elo_high=high, nash_rating=nash,
+                 nash_weight=weights,
                  confidence=confidence, pair_wins=wins, pair_draws=draws)
 
 

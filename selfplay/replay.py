@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import os
+import pathlib
+import tempfile
+import zipfile
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -31,6 +35,9 @@ class ReplayConfig:
   error_buffer: float = 0.0  # allowed drift, in samples; 0: automatic
   prioritized: bool = False
   priority_exponent: float = 0.6  # alpha
+  # Save the contents with each checkpoint, so that a resumed run samples
+  # from them at once (no refill).
+  checkpoint: bool = True
   importance_exponent: float = 0.2  # beta
 
   def __post_init__(self):
@@ -208,6 +215,81 @@ class ReplayBuffer:
     priorities = np.maximum(np.abs(np.asarray(priorities, np.float64)), 1e-6)
     self._max_priority = max(self._max_priority, float(priorities.max()))
     self._tree.set(np.asarray(slots), priorities ** self._alpha)
+
+
+  def state(self) -> dict[str, np.ndarray]:
+    """The contents, oldest first, as arrays (for `save`): `data/<field>`,
+    `priority` (priority^alpha of each, prioritised buffers only) and
+    `max_priority`."""
+    order = (self._next - self.size + np.arange(self.size)) % self.capacity
+    out = {f"data/{k}": v[order] for k, v in self._data.items()}
+    out["max_priority"] = np.float64(self._max_priority)
+    if self._tree is not None:
+      out["priority"] = self._tree.get(order)
+    return out
+
+  def restore(self, state: Mapping[str, np.ndarray]) -> None:
+    """Replaces the contents with those of `state()` of a buffer with the same
+    fields; the newest `capacity` transitions are kept. Priorities carry
+    over between prioritised buffers; otherwise new items get the maximum.
+
+    Raises:
+      ValueError: for other fields, item shapes or dtypes.
+    """
+    fields = {k[len("data/"):]: v for k, v in state.items()
+              if k.startswith("data/")}
+    if set(fields) != set(self._data):
+      raise ValueError(f"saved replay has fields {sorted(fields)}, expected "
+                       f"{sorted(self._data)}")
+    for k, v in fields.items():
+      want = self._data[k]
+      if v.shape[1:] != want.shape[1:] or v.dtype != want.dtype:
+        raise ValueError(
+            f"saved replay field {k!r} holds {v.dtype}{list(v.shape[1:])} "
+            f"items, expected {want.dtype}{list(want.shape[1:])}")
+    n = len(next(iter(fields.values())))
+    keep = slice(max(0, n - self.capacity), n)
+    self._next, self.size = 0, 0
+    if self._tree is not None:
+      self._tree = _SumTree(self.capacity)
+    self._max_priority = float(state.get("max_priority", 1.0))
+    if n:
+      slots = self.insert({k: v[keep] for k, v in fields.items()})
+      if self._tree is not None and "priority" in state:
+        self._tree.set(slots, np.asarray(state["priority"])[keep])
+
+
+def save(path: str | os.PathLike[str], buffer: ReplayBuffer) -> None:
+  """Writes `buffer.state()` to the .npz file `path` atomically (a temporary
+  file, then a rename): a killed writer leaves the old file or none."""
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+  try:
+    with os.fdopen(fd, "wb") as f:
+      np.savez(f, **buffer.state())
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+  except BaseException:
+    pathlib.Path(tmp).unlink(missing_ok=True)
+    raise
+
+
+def load(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+  """The arrays `save` wrote to `path`.
+
+  Raises:
+    ValueError: for a file that is not a saved replay (named in the message).
+  """
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      state = {k: f[k] for k in f.files}
+  except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+    raise ValueError(f"{path}: not a readable replay file ({e})") from e
+  if not any(k.startswith("data/") for k in state):
+    raise ValueError(f"{path}: not a replay file (no data/ arrays)")
+  return state
 
 
 # (obs, action, n-step return, n-step discount, next obs)

@@ -11,9 +11,12 @@ arXiv:2104.06272; D4PG, Barth-Maron et al. 2018, arXiv:1804.08617). An
 evaluator plays the noiseless policy.
 
 This module is the impure shell: processes, queues, run directories,
-resumption, logging, checkpoints, time limits and signals. The replay buffer
-is not checkpointed: a resumed run refills `replay.min_size` transitions
-before it learns again.
+resumption, logging, checkpoints, time limits and signals. The replay
+buffer and the rate limiter's counts are saved with each checkpoint
+(`replay/replay-<step>.npz`, written atomically after the checkpoint; the
+newest two are kept), so a resumed run samples from them at once; with
+`runtime.replay.checkpoint=False`, or when the file is missing, it refills
+`replay.min_size` transitions before it learns again.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import contextlib
 import os
 import pathlib
 import signal
+import sys
 import threading
 import time
 from typing import Any, Iterator, NamedTuple
@@ -95,6 +99,62 @@ def restore_run(run_dir: str | os.PathLike[str],
     checkpointer.close()
   return Run(config, agent, state, pathlib.Path(run_dir),
              dict(meta.get("counters", {})))
+
+
+# ---------------------------------------------------------------- replay
+
+REPLAY_DIR = "replay"
+
+
+def _replay_files(run_dir: pathlib.Path) -> dict[int, pathlib.Path]:
+  """Step -> saved replay file in `run_dir`."""
+  out = {}
+  for path in (run_dir / REPLAY_DIR).glob("replay-*.npz"):
+    tail = path.stem[len("replay-"):]
+    if tail.isdigit():
+      out[int(tail)] = path
+  return out
+
+
+def _save_replay(run_dir: pathlib.Path, step: int,
+                 buffer: replay_lib.ReplayBuffer) -> None:
+  """Writes the buffer for checkpoint `step`, then drops all files but this
+  one and the one before: checkpoints are written asynchronously, so `step`
+  may not be on disk yet when a run is killed; the previous one is."""
+  replay_lib.save(run_dir / REPLAY_DIR / f"replay-{step}.npz", buffer)
+  files = _replay_files(run_dir)
+  for old in sorted(files)[:-2]:
+    files[old].unlink(missing_ok=True)
+
+
+def _restore_replay(run_dir: pathlib.Path, step: int,
+                    buffer: replay_lib.ReplayBuffer,
+                    limiter: replay_lib.RateLimiter,
+                    saved_counts: dict[str, int] | None) -> None:
+  """Refills `buffer` from the newest replay file saved at or before
+  checkpoint `step`. The limiter's counts come back only with the file of
+  that very checkpoint; otherwise it starts again (refilling `min_size`).
+  A missing or unreadable file leaves the buffer empty, with a warning: the
+  run goes on (it refills), nothing else is lost. Files of later steps
+  (their checkpoint never reached the disk) are removed."""
+  files = _replay_files(run_dir)
+  for later in [s for s in files if s > step]:
+    files.pop(later).unlink(missing_ok=True)
+  if not files:
+    print(f"arena: no saved replay in {run_dir / REPLAY_DIR} for step {step}; "
+          "refilling it", file=sys.stderr)
+    return
+  saved = max(files)
+  try:
+    buffer.restore(replay_lib.load(files[saved]))
+  except ValueError as e:
+    print(f"arena: {e}; refilling the replay", file=sys.stderr)
+    return
+  if saved == step and saved_counts:
+    limiter.restore(saved_counts)
+  elif saved != step:
+    print(f"arena: replay restored from step {saved}, checkpoint is step "
+          f"{step}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- learner
@@ -209,6 +269,7 @@ def train(config: config_lib.D4PGExperiment,
   checkpointer = Checkpointer(run_dir, max_to_keep=run_cfg.keep_checkpoints)
   state = agent.init(jax.random.key(run_cfg.seed))
   counters = {"env_steps": 0, "episodes": 0}
+  meta: dict[str, Any] = {}
   if resume:
     state, meta = checkpointer.restore(state)
     counters.update(meta.get("counters", {}))
@@ -223,6 +284,8 @@ def train(config: config_lib.D4PGExperiment,
           "next_obs": ((obs_size,), np.float32)}
   buffer = replay_lib.ReplayBuffer(runtime.replay.capacity, spec,
                                    runtime.replay)
+  if resume and runtime.replay.checkpoint:
+    _restore_replay(run_dir, step, buffer, limiter, meta.get("limiter"))
   rng = np.random.default_rng([run_cfg.seed, step])
   updates: dict[int, Any] = {}
   priorities = jax.jit(agent.priorities)
@@ -290,7 +353,10 @@ def train(config: config_lib.D4PGExperiment,
 
   def save() -> None:
     checkpointer.save(state, {"config": config_lib.to_json(config),
-                              "counters": dict(counters)})
+                              "counters": dict(counters),
+                              "limiter": limiter.state()})
+    if runtime.replay.checkpoint:
+      _save_replay(run_dir, int(jax.device_get(state.step)), buffer)
 
   stop_reason = "steps"
   actors = None

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from agents.d4pg.losses import n_step_target
+from selfplay import replay as replay_lib
 from selfplay.replay import NStepAdder, RateLimiter, ReplayBuffer, ReplayConfig
 
 SPEC = {"x": ((2,), np.float32), "r": ((), np.float32)}
@@ -127,3 +128,68 @@ def test_replay_config_errors():
     ReplayConfig(samples_per_insert=0)
   with pytest.raises(ValueError, match="min_size"):
     ReplayConfig(capacity=10, min_size=20)
+
+
+def _contents(buf):
+  """Value -> priority^alpha (1 for uniform buffers) of every item held."""
+  state = buf.state()
+  prios = state.get("priority", np.ones(buf.size))
+  return dict(zip(state["data/r"].tolist(), np.asarray(prios).tolist()))
+
+
+@pytest.mark.parametrize("prioritized", [False, True])
+def test_saved_buffer_comes_back_with_its_order_and_priorities(
+    tmp_path, prioritized):
+  config = ReplayConfig(capacity=5, min_size=1, prioritized=prioritized,
+                        priority_exponent=1.0)
+  buf = ReplayBuffer(5, SPEC, config)
+  buf.insert(_items([0, 1, 2]))
+  slots = buf.insert(_items([3, 4, 5, 6]))  # wraps: 2..6 held, 2 oldest
+  buf.update_priorities(slots, np.array([4.0, 5.0, 6.0, 7.0]))
+  state = buf.state()
+  np.testing.assert_array_equal(state["data/r"], [2, 3, 4, 5, 6])  # oldest 1st
+  replay_lib.save(tmp_path / "r.npz", buf)
+  again = ReplayBuffer(5, SPEC, config)
+  again.restore(replay_lib.load(tmp_path / "r.npz"))
+  assert again.size == 5
+  assert _contents(again) == _contents(buf)
+  if prioritized:
+    assert _contents(again) == {2.0: 1.0, 3.0: 4.0, 4.0: 5.0, 5.0: 6.0,
+                                6.0: 7.0}
+  if prioritized:  # sampling follows the restored priorities
+    items, _, _ = again.sample(23_000, np.random.default_rng(0))
+    freq = [np.mean(items["r"] == v) for v in (2, 3, 4, 5, 6)]
+    np.testing.assert_allclose(freq, np.array([1, 4, 5, 6, 7]) / 23,
+                               atol=0.002)
+  # The same item is the next to go in both: the oldest (2).
+  buf.insert(_items([7]))
+  again.insert(_items([7]))
+  assert _contents(again) == _contents(buf)
+  assert set(_contents(again)) == {3.0, 4.0, 5.0, 6.0, 7.0}
+
+
+def test_restoring_into_a_smaller_buffer_keeps_the_newest(tmp_path):
+  buf = ReplayBuffer(6, SPEC)
+  buf.insert(_items([0, 1, 2, 3, 4]))
+  small = ReplayBuffer(3, SPEC)
+  small.restore(buf.state())
+  np.testing.assert_array_equal(small.state()["data/r"], [2, 3, 4])
+  empty = ReplayBuffer(3, SPEC)
+  empty.restore(ReplayBuffer(3, SPEC).state())
+  assert empty.size == 0
+
+
+def test_bad_saved_replay_is_named(tmp_path):
+  buf = ReplayBuffer(3, SPEC)
+  other = ReplayBuffer(3, {"x": ((3,), np.float32), "r": ((), np.float32)})
+  with pytest.raises(ValueError, match="'x' holds float32\\[3\\]"):
+    buf.restore(other.state())
+  with pytest.raises(ValueError, match="fields"):
+    buf.restore({"data/x": np.zeros((1, 2), np.float32)})
+  bad = tmp_path / "bad.npz"
+  bad.write_bytes(b"not a zip file")
+  with pytest.raises(ValueError, match="bad.npz: not a readable replay"):
+    replay_lib.load(bad)
+  np.savez(tmp_path / "other.npz", weights=np.zeros(2))
+  with pytest.raises(ValueError, match="not a replay file"):
+    replay_lib.load(tmp_path / "other.npz")

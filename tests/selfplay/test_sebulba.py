@@ -18,6 +18,7 @@ from arena import cli
 from games import control  # before dm_control: it turns rendering off
 from selfplay import config as config_lib
 from selfplay import logging as log_lib
+from selfplay import replay as replay_lib
 from selfplay import sebulba
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -25,8 +26,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def resumed_run(tmp_path_factory):
-  """A smoke run killed by SIGKILL after a checkpoint, then resumed by the
-  CLI for 8 more learner steps. Returns (run_dir, killed_at, counters)."""
+  """A smoke run killed by SIGKILL after a checkpoint and its saved replay,
+  then resumed by the CLI for 8 more learner steps. Returns (run_dir,
+  killed_at, env steps at the kill, the replay saved at the kill)."""
   run_dir = tmp_path_factory.mktemp("d4pg") / "run"
   cmd = [sys.executable, "-m", "arena", "train", "d4pg_smoke", "--out",
          str(run_dir), "--no-progress", "--steps", "1000000"]
@@ -37,9 +39,10 @@ def resumed_run(tmp_path_factory):
   ckpt_dir = run_dir / "checkpoints"
   deadline = time.time() + 240
   while time.time() < deadline and proc.poll() is None:
+    # A finished checkpoint (orbax renames it into place) and its replay.
     steps = [int(p.name) for p in ckpt_dir.glob("*") if p.name.isdigit()] \
         if ckpt_dir.exists() else []
-    if steps and max(steps) >= 20:
+    if set(s for s in steps if s >= 20) & set(sebulba._replay_files(run_dir)):
       break
     time.sleep(0.2)
   proc.send_signal(signal.SIGKILL)
@@ -47,27 +50,39 @@ def resumed_run(tmp_path_factory):
   assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
   last = sebulba.restore_run(run_dir)
   killed_at, env_steps_at_kill = int(last.state.step), last.counters["env_steps"]
+  files = sebulba._replay_files(run_dir)
+  saved = replay_lib.load(files[max(s for s in files if s <= killed_at)])
   assert cli.main(["train", "--resume", str(run_dir), "--steps",
                    str(killed_at + 8)]) == 0
-  return run_dir, killed_at, env_steps_at_kill
+  return run_dir, killed_at, env_steps_at_kill, saved
 
 
 def test_resume_after_sigkill_continues_from_the_checkpoint(resumed_run):
-  run_dir, killed_at, env_steps_at_kill = resumed_run
+  run_dir, killed_at, env_steps_at_kill, saved = resumed_run
   assert killed_at >= 20
   run = sebulba.restore_run(run_dir)
   assert int(run.state.step) == killed_at + 8
   records = log_lib.read_metrics(run_dir)
   assert records[-1]["step"] == killed_at + 8
-  # Env steps count on from the checkpoint's; the replay is not saved, so
-  # the resumed run first refills min_size (100) transitions.
   assert env_steps_at_kill >= 100
-  assert records[-1]["env_steps"] >= env_steps_at_kill + 100
   assert run.counters["env_steps"] == records[-1]["env_steps"]
+  # The replay came back: the final checkpoint's saved buffer starts with
+  # every transition held at the kill, in order, and the resumed run's
+  # records never held fewer. At most two replay files are kept.
+  files = sebulba._replay_files(run_dir)
+  assert killed_at + 8 in files and len(files) <= 2
+  final = replay_lib.load(files[killed_at + 8])
+  held = len(saved["data/reward"])
+  assert held >= 100
+  for k, v in saved.items():
+    if k.startswith("data/"):
+      np.testing.assert_array_equal(final[k][:held], v)
+  resumed = [r for r in records if r["step"] > killed_at and "replay_size" in r]
+  assert resumed and all(r["replay_size"] >= held for r in resumed)
 
 
 def test_rate_limiter_holds_samples_per_insert_in_a_live_run(resumed_run):
-  run_dir, _, _ = resumed_run
+  run_dir = resumed_run[0]
   cfg = config_lib.load("d4pg_smoke")
   spi, min_size = 4.0, 100
   assert cfg.runtime.replay.samples_per_insert == spi
@@ -86,7 +101,7 @@ def test_rate_limiter_holds_samples_per_insert_in_a_live_run(resumed_run):
 
 def test_load_policy_acts_within_bounds_on_a_dm_control_observation(
     resumed_run):
-  run_dir, _, _ = resumed_run
+  run_dir = resumed_run[0]
   policy = d4pg.load_policy(run_dir)
   from dm_control import suite  # pylint: disable=g-import-not-at-top
   env = suite.load("cartpole", "swingup", task_kwargs={"random": 3})

@@ -159,3 +159,35 @@ def test_ray_backend_runs_actors_as_ray_actors(tmp_path):
   env = suite.load(*control.split_task_name(config.game.name))
   action = d4pg.load_policy(tmp_path / "run")(env.reset().observation)
   assert np.all(np.isfinite(action))
+
+
+def test_replay_restore_picks_the_checkpoints_file(tmp_path, capsys):
+  spec = {"reward": ((), np.float32)}
+  for step in (10, 20, 30):
+    buf = replay_lib.ReplayBuffer(100, spec)
+    buf.insert({"reward": np.full(step, step, np.float32)})
+    sebulba._save_replay(tmp_path, step, buf)
+  # Only the newest two are kept.
+  assert sorted(sebulba._replay_files(tmp_path)) == [20, 30]
+  # Checkpoint 20 on disk, 30 lost: 20's replay and limiter counts return;
+  # the file of 30 goes.
+  buf = replay_lib.ReplayBuffer(100, spec)
+  limiter = replay_lib.RateLimiter(4.0, 5, 10.0)
+  sebulba._restore_replay(tmp_path, 20, buf, limiter,
+                          {"inserts": 20, "samples": 60})
+  assert buf.size == 20 and set(buf.state()["data/reward"]) == {20.0}
+  assert limiter.state() == {"inserts": 20, "samples": 60}
+  assert sorted(sebulba._replay_files(tmp_path)) == [20]
+  # A checkpoint with no file of its own: the older buffer, fresh counts.
+  buf = replay_lib.ReplayBuffer(100, spec)
+  limiter = replay_lib.RateLimiter(4.0, 5, 10.0)
+  sebulba._restore_replay(tmp_path, 25, buf, limiter,
+                          {"inserts": 25, "samples": 80})
+  assert buf.size == 20 and limiter.state() == {"inserts": 0, "samples": 0}
+  assert "from step 20" in capsys.readouterr().err
+  # An unreadable file: an empty buffer and a message, no traceback.
+  (tmp_path / "replay" / "replay-20.npz").write_bytes(b"garbage")
+  buf = replay_lib.ReplayBuffer(100, spec)
+  sebulba._restore_replay(tmp_path, 20, buf, limiter, None)
+  assert buf.size == 0
+  assert "not a readable replay" in capsys.readouterr().err

@@ -32,6 +32,8 @@ from selfplay import config as config_lib
 from selfplay import logging as log_lib
 
 _BOTS = ("random", "heuristic")
+# Columns: the sampled policy's games, then the greedy ones (`run.eval_modes`).
+_COLUMNS = _BOTS + tuple(f"{b}_greedy" for b in _BOTS)
 
 
 def summarize(run_dir: str | pathlib.Path) -> dict:
@@ -45,7 +47,7 @@ def summarize(run_dir: str | pathlib.Path) -> dict:
   records = log_lib.read_metrics(run_dir)
   if not records:
     raise ValueError(f"{str(run_dir)!r} has no metrics yet")
-  evals = [r for r in records if any(f"vs_{b}/win" in r for b in _BOTS)]
+  evals = [r for r in records if any(f"vs_{b}/win" in r for b in _COLUMNS)]
   train = [r for r in records if r.get("steps_per_s")]
   rates = sorted(r["steps_per_s"] for r in train)
   median_rate = rates[len(rates) // 2] if rates else None
@@ -60,7 +62,7 @@ def summarize(run_dir: str | pathlib.Path) -> dict:
                   "wall_s": round(wall, 1) if wall is not None else None,
                   **{b: {k: r.get(f"vs_{b}/{k}") for k in ("win", "draw",
                                                             "loss")}
-                     for b in _BOTS if f"vs_{b}/win" in r}})
+                     for b in _COLUMNS if f"vs_{b}/win" in r}})
   devices = list(dict.fromkeys(
       f"{r.get('device')} on {r.get('host')}"
       for r in log_lib.read_sessions(run_dir)))
@@ -124,17 +126,18 @@ def print_table(res: dict) -> None:
           "below is the clone")
   print(f"win/draw/loss of the agent in {res['eval_games_per_bot']} "
         "evaluation games per bot:")
-  print(f"{'step':>7} {'wall_s':>8}  " +
-        "  ".join(f"{'vs ' + b:>20}" for b in _BOTS))
   curve = res["curve"]
+  columns = [b for b in _COLUMNS if any(b in r for r in curve)] or _BOTS
+  print(f"{'step':>7} {'wall_s':>8}  " + "  ".join(
+      f"{'vs ' + b.replace('_greedy', ' (greedy)'):>24}" for b in columns))
   stride = max(1, len(curve) // 30)
   rows = curve[::stride] + ([curve[-1]] if (len(curve) - 1) % stride else [])
   for r in rows:
     cells = []
-    for b in _BOTS:
+    for b in columns:
       w = r.get(b)
-      cells.append(f"{w['win']:>6.2f}/{w['draw']:.2f}/{w['loss']:.2f}".rjust(20)
-                   if w else f"{'-':>20}")
+      cells.append(f"{w['win']:>6.2f}/{w['draw']:.2f}/{w['loss']:.2f}".rjust(24)
+                   if w else f"{'-':>24}")
     wall = f"{r['wall_s']:>8.0f}" if r["wall_s"] is not None else f"{'-':>8}"
     print(f"{r['step']:>7} {wall}  " + "  ".join(cells))
 

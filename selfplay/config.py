@@ -59,6 +59,9 @@ class RunConfig:
   # (0: none), seats alternated.
   eval_games: int = 0
   eval_opponents: tuple[str, ...] = ("random",)
+  # How the agent plays those games: "sample" (its policy, logged as
+  # `vs_<bot>/...`) and/or "greedy" (its most likely move, `vs_<bot>_greedy/`).
+  eval_modes: tuple[str, ...] = ("sample",)
   checkpoint_every: int = 10_000  # learner steps
   checkpoint_every_s: float = 300.0  # also checkpoint at least this often
   keep_checkpoints: int = 3
@@ -98,6 +101,9 @@ class RunConfig:
           "run.past_opponent_fraction + run.bot_opponent_fraction must be at "
           f"most 1, got {self.past_opponent_fraction} + "
           f"{self.bot_opponent_fraction}")
+    if not self.eval_modes or set(self.eval_modes) - {"sample", "greedy"}:
+      raise ValueError("run.eval_modes must name \"sample\" and/or "
+                       f"\"greedy\", got {self.eval_modes!r}")
     if self.past_opponents < 0:
       raise ValueError(
           f"run.past_opponents must be >= 0, got {self.past_opponents}")

@@ -2,9 +2,12 @@
 
 Games OpenSpiel can enumerate (the poker games) get their exact NashConv.
 Others (Stratego) play `run.eval_games` games against each bot named in
-`run.eval_opponents`, vectorised in JAX (`eval.bots.match`), with the agent's
-test-time policy, seats alternated; logged as `vs_<bot>/win`, `/draw`,
-`/loss` and `/score` (wins plus half the draws).
+`run.eval_opponents`, vectorised in JAX (`eval.bots.match`), seats
+alternated, in each of `run.eval_modes`: "sample" plays the agent's test-time
+policy, logged as `vs_<bot>/win`, `/draw`, `/loss` and `/score` (wins plus
+half the draws); "greedy" its most likely move (drawn among equally likely
+ones), as the `RUN_DIR:greedy` player of `arena tournament` plays, logged as
+`vs_<bot>_greedy/...`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,28 @@ def bot_policy(game: games.Game, name: str) -> match.Policy:
                    + (", heuristic" if game.name == "stratego" else ""))
 
 
+def agent_policy(networks, params, finetune, *, greedy: bool = False
+                 ) -> match.Policy:
+  """The agent's test-time policy as an `(obs, legal, key)` bot policy.
+
+  It samples the (post-processed) policy, or with `greedy` plays one of the
+  most likely legal actions, drawn uniformly among equal ones.
+  """
+
+  def agent(obs, legal, key):
+    if not greedy:
+      action, _ = rnad_actor.select_action(
+          networks, params, obs[None], legal[None], key, finetune=finetune,
+          post_process=finetune.at_test_time)
+      return action[0]
+    probs = rnad_actor.policy_probs(networks, params, obs[None], legal[None],
+                                    finetune, finetune.at_test_time)[0]
+    best = legal & (probs == jnp.max(jnp.where(legal, probs, -1.0)))
+    return jax.random.categorical(key, jnp.where(best, 0.0, -jnp.inf)
+                                  ).astype(jnp.int32)
+  return agent
+
+
 class Evaluator:
   """Evaluates parameters; returns the metrics to log (maybe none)."""
 
@@ -56,6 +81,7 @@ class Evaluator:
     self._exact = game.tabulable and game.spiel_game_string is not None
     self._bots = {} if self._exact or not config.run.eval_games else {
         name: bot_policy(game, name) for name in config.run.eval_opponents}
+    self._modes = config.run.eval_modes
     self._matches = self._make_matches(config.run.eval_games)
 
   def _make_matches(self, num_games: int) -> Callable | None:
@@ -65,14 +91,15 @@ class Evaluator:
 
     @jax.jit
     def matches(params, key):
-      def agent(obs, legal, k):
-        action, _ = rnad_actor.select_action(
-            networks, params, obs[None], legal[None], k, finetune=finetune,
-            post_process=finetune.at_test_time)
-        return action[0]
-      return {name: match.play_games(game, agent, bot,
-                                     jax.random.fold_in(key, i), num_games)
-              for i, (name, bot) in enumerate(sorted(self._bots.items()))}
+      out = {}
+      for i, (name, bot) in enumerate(sorted(self._bots.items())):
+        for mode in self._modes:  # the same games' keys in either mode
+          label = name if mode == "sample" else f"{name}_greedy"
+          out[label] = match.play_games(
+              game, agent_policy(networks, params, finetune,
+                                 greedy=mode == "greedy"), bot,
+              jax.random.fold_in(key, i), num_games)
+      return out
     return matches
 
   def __call__(self, params, step: int) -> dict[str, float]:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import pathlib
-import tempfile
 from typing import Sequence
 
 import numpy as np
 import pyspiel
 from open_spiel.python.algorithms import elo as spiel_elo
+
+from agents.core.checkpoint import write_atomic
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,17 +259,6 @@ def write_plot(r: Ratings, path: str | os.PathLike[str], title: str) -> None:
     ax.set_xlabel(f"Elo (mean 0), {r.confidence:.0%} bootstrap interval")
     ax.set_title(title)
     fig.tight_layout()
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                               suffix=".png")
-    os.close(fd)
-    try:
-      os.chmod(tmp, 0o644)  # mkstemp makes it private; a plot is for sharing.
-      fig.savefig(tmp, format="png", dpi=120)
-      os.replace(tmp, path)
-    except BaseException:
-      pathlib.Path(tmp).unlink(missing_ok=True)
-      raise
+    write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=120))
   finally:
     plt.close(fig)

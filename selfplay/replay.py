@@ -17,12 +17,12 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
-import pathlib
-import tempfile
 import zipfile
 from typing import Any, Callable, Mapping
 
 import numpy as np
+
+from agents.core.checkpoint import write_atomic
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,18 +262,7 @@ class ReplayBuffer:
 def save(path: str | os.PathLike[str], buffer: ReplayBuffer) -> None:
   """Writes `buffer.state()` to the .npz file `path` atomically (a temporary
   file, then a rename): a killed writer leaves the old file or none."""
-  path = pathlib.Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-  try:
-    with os.fdopen(fd, "wb") as f:
-      np.savez(f, **buffer.state())
-      f.flush()
-      os.fsync(f.fileno())
-    os.replace(tmp, path)
-  except BaseException:
-    pathlib.Path(tmp).unlink(missing_ok=True)
-    raise
+  write_atomic(path, lambda f: np.savez(f, **buffer.state()))
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:

@@ -21,7 +21,7 @@ import json
 import os
 import pathlib
 import tempfile
-from typing import Any
+from typing import IO, Any, Callable
 
 import jax
 import orbax.checkpoint as ocp
@@ -36,20 +36,30 @@ class CheckpointError(ValueError):
   """A run directory or checkpoint is missing or unreadable."""
 
 
-def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> None:
-  """Writes `obj` as JSON to `path` via a temporary file and a rename."""
+def write_atomic(path: str | os.PathLike[str],
+                 write: Callable[[IO[bytes]], None]) -> None:
+  """Writes a file through `write(f)` (f: a binary file) to a temporary file
+  beside `path`, synced, then renamed over `path`: a killed writer leaves the
+  old file or none, never half of one. The file is readable by all (0644)."""
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
   fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
   try:
-    with os.fdopen(fd, "w") as f:
-      json.dump(obj, f, indent=2, sort_keys=True)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private
+    with os.fdopen(fd, "wb") as f:
+      write(f)
       f.flush()
       os.fsync(f.fileno())
     os.replace(tmp, path)
   except BaseException:
     pathlib.Path(tmp).unlink(missing_ok=True)
     raise
+
+
+def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> None:
+  """Writes `obj` as JSON to `path` atomically (`write_atomic`)."""
+  text = json.dumps(obj, indent=2, sort_keys=True)
+  write_atomic(path, lambda f: f.write(text.encode()))
 
 
 def read_run_config(run_dir: str | os.PathLike[str]) -> dict[str, Any]:

@@ -35,10 +35,10 @@ class ReplayConfig:
   error_buffer: float = 0.0  # allowed drift, in samples; 0: automatic
   prioritized: bool = False
   priority_exponent: float = 0.6  # alpha
+  importance_exponent: float = 0.2  # beta
   # Save the contents with each checkpoint, so that a resumed run samples
   # from them at once (no refill).
   checkpoint: bool = True
-  importance_exponent: float = 0.2  # beta
 
   def __post_init__(self):
     for name in ("capacity", "min_size", "samples_per_insert"):
@@ -216,7 +216,6 @@ class ReplayBuffer:
     self._max_priority = max(self._max_priority, float(priorities.max()))
     self._tree.set(np.asarray(slots), priorities ** self._alpha)
 
-
   def state(self) -> dict[str, np.ndarray]:
     """The contents, oldest first, as arrays (for `save`): `data/<field>`,
     `priority` (priority^alpha of each, prioritised buffers only) and
@@ -247,6 +246,8 @@ class ReplayBuffer:
         raise ValueError(
             f"saved replay field {k!r} holds {v.dtype}{list(v.shape[1:])} "
             f"items, expected {want.dtype}{list(want.shape[1:])}")
+    if len({len(v) for v in fields.values()}) != 1:
+      raise ValueError("saved replay fields hold different numbers of items")
     n = len(next(iter(fields.values())))
     keep = slice(max(0, n - self.capacity), n)
     self._next, self.size = 0, 0

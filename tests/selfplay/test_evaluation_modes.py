@@ -14,10 +14,11 @@ from selfplay import config as config_lib
 from selfplay import evaluation
 
 
-def _setup(modes=("sample",)):
+def _setup():
+  """The smoke config evaluating against the random bot only, sampled."""
   config = config_lib.load("stratego_smoke")
   config = dataclasses.replace(config, run=dataclasses.replace(
-      config.run, eval_modes=modes, eval_opponents=("random",)))
+      config.run, eval_opponents=("random",)))
   game, agent = anakin.build(config)
   params = agent.test_params(agent.init(jax.random.key(3)))
   return config, game, agent, params

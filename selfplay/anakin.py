@@ -31,6 +31,7 @@ from agents.core.checkpoint import CONFIG_FILE
 from agents.rnad import learner as rnad_learner
 from selfplay import config as config_lib
 from selfplay import evaluation
+from selfplay import opponent_pool
 from selfplay import logging as log_lib
 from selfplay.rollout import PolicyFn, rollout
 
@@ -79,70 +80,39 @@ def restore_run(run_dir: str | os.PathLike[str],
   game, agent = build(config)
   checkpointer = Checkpointer(run_dir, read_only=True)
   try:
-    state, _ = checkpointer.restore(agent.init(jax.random.key(0)), step=step)
+    state, _ = _restore(checkpointer, agent.init(jax.random.key(0)), step)
   finally:
     checkpointer.close()
   return Run(config, game, agent, state, pathlib.Path(run_dir))
 
 
-class _OpponentPool:
-  """Past parameters for self-play against earlier versions of the agent.
+def _restore(checkpointer: Checkpointer, like: TrainState,
+             step: int | None = None) -> tuple[TrainState, dict[str, Any]]:
+  """`checkpointer.restore`, also across a switch of test-time averaging.
 
-  Starts with the parameters training starts from and adds a copy every
-  `run.past_opponent_every` learner steps, keeping the latest
-  `run.past_opponents`. The pool is saved with each checkpoint (`save_args`)
-  and a resumed run continues with it (`restore`), so resuming plays the same
-  games as an uninterrupted run.
+  A checkpoint saved with `agent.test_policy_avg` the other way round than
+  `like` is restored in its own layout and converted
+  (`agents.rnad.learner.toggle_test_average`), with a warning.
+
+  Raises:
+    CheckpointError: when neither layout restores; the message is the one
+      for `like`'s layout.
   """
-
-  def __init__(self, run_cfg: config_lib.RunConfig, params: Any, step: int):
-    self._cfg = run_cfg
-    self._pool = [jax.tree.map(jnp.copy, params)]
-    self._period = step // run_cfg.past_opponent_every
-
-  def save_args(self) -> tuple[dict[str, Any], Any]:
-    """(meta entries, extra pytree) to save with a checkpoint."""
-    return ({"opponent_pool": {"size": len(self._pool),
-                               "period": self._period}},
-            {"opponent_pool": list(self._pool)})
-
-  def restore(self, checkpointer: Checkpointer, meta: dict[str, Any],
-              step: int, like: Any) -> bool:
-    """Replaces the pool by the one saved at `step`; False if none was saved.
-
-    `like` is the parameters (structure and shardings) of one snapshot.
-    """
-    saved = meta.get("opponent_pool")
-    if saved is None:
-      return False
-    if not (isinstance(saved, dict) and isinstance(saved.get("size"), int)
-            and isinstance(saved.get("period"), int) and saved["size"] > 0):
-      raise CheckpointError(
-          f"checkpoint {step}: malformed opponent_pool metadata {saved!r}")
-    extra = checkpointer.restore_extra(
-        {"opponent_pool": [like] * saved["size"]}, step)
-    if extra is None:
-      return False
-    self._pool = list(extra["opponent_pool"])[-self._cfg.past_opponents:]
-    self._period = saved["period"]
-    return True
-
-  def __len__(self) -> int:
-    return len(self._pool)
-
-  def draw(self, step: int) -> Any:
-    """One snapshot, uniformly, reproducibly for a given seed and step."""
-    rng = np.random.default_rng([self._cfg.seed, step])
-    return self._pool[int(rng.integers(len(self._pool)))]
-
-  def maybe_add(self, step: int, params: Any) -> None:
-    """Adds `params` when `step` enters a new period of `past_opponent_every`."""
-    period = step // self._cfg.past_opponent_every
-    if period > self._period:
-      self._period = period
-      # A copy: the next update donates (frees) the state's buffers.
-      self._pool.append(jax.tree.map(jnp.copy, params))
-      del self._pool[:-self._cfg.past_opponents]
+  try:
+    return checkpointer.restore(like, step)
+  except CheckpointError as error:
+    other, back = rnad_learner.toggle_test_average(like)
+    try:
+      state, meta = checkpointer.restore(other, step)
+    except CheckpointError:
+      raise error from None
+  averaged = isinstance(like.extras, rnad_learner.RNaDAveragedExtras)
+  logging.getLogger(__name__).warning(
+      "checkpoint %s was saved with test-time averaging %s; %s",
+      int(jax.device_get(state.step)), "off" if averaged else "on",
+      "the average starts at its parameters" if averaged
+      else "its average is dropped")
+  return back(state), meta
 
 
 @contextlib.contextmanager
@@ -297,7 +267,7 @@ def train(config: config_lib.RNaDExperiment,
         run_dir)
     resume = False
   if resume:
-    state, meta_saved = checkpointer.restore(fresh)
+    state, meta_saved = _restore(checkpointer, fresh)
   else:
     state = fresh
   write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
@@ -316,7 +286,7 @@ def train(config: config_lib.RNaDExperiment,
 
   batch_size = config.agent.batch_size
   num_vs_past = round(run_cfg.past_opponent_fraction * batch_size)
-  pool = _OpponentPool(run_cfg, state.params,
+  pool = opponent_pool.OpponentPool(run_cfg, state.params,
                        int(jax.device_get(state.step))) if (
       run_cfg.past_opponents and num_vs_past) else None
   if pool is not None and resume and not pool.restore(

@@ -51,6 +51,34 @@ class RNaDAveragedExtras(NamedTuple):
   params_avg: Params  # Polyak average of params, the test-time policy
 
 
+def toggle_test_average(
+    state: TrainState) -> tuple[TrainState, Callable[[TrainState], TrainState]]:
+  """`state` laid out as with test-time averaging switched, and the way back.
+
+  Returns `(like, back)`: `like` has the checkpoint layout of a run with
+  `test_policy_avg` the other way (on for `RNaDExtras`, off for
+  `RNaDAveragedExtras`), and `back` turns a state restored with that layout
+  into `state`'s. Turning averaging on starts the average at the restored
+  parameters; turning it off drops the average. This lets a run resume with
+  averaging switched (e.g. self-play from a behaviour-cloned start that had
+  none) and its directory still read the checkpoints saved before.
+  """
+  extras = state.extras
+  if isinstance(extras, RNaDAveragedExtras):
+    like = state._replace(extras=RNaDExtras(*extras[:3]))
+
+    def back(restored: TrainState) -> TrainState:
+      return restored._replace(extras=RNaDAveragedExtras(
+          *restored.extras, params_avg=restored.params))
+  else:
+    like = state._replace(
+        extras=RNaDAveragedExtras(*extras, params_avg=state.params))
+
+    def back(restored: TrainState) -> TrainState:
+      return restored._replace(extras=RNaDExtras(*restored.extras[:3]))
+  return like, back
+
+
 class EntropySchedule(NamedTuple):
   """Where learner step t falls in the regularisation iterations."""
 

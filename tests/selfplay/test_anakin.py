@@ -8,11 +8,14 @@ import sys
 import time
 
 import chex
+import jax
 import numpy as np
 import pytest
 from open_spiel.python.algorithms import expected_game_score
 
 from agents import rnad
+from agents.core import CheckpointError
+from agents.rnad import learner as rnad_learner
 from eval import exploitability
 from selfplay import anakin
 from selfplay import config as config_lib
@@ -83,6 +86,41 @@ def test_kuhn_converges_and_load_policy_is_measured_by_openspiel(tmp_path,
                                            [policy, policy])[0]
   assert abs(value - (-1 / 18)) < 0.03
 
+
+
+def test_resume_may_switch_test_time_averaging(tmp_path):
+  """A run started without `test_policy_avg` resumes with it (the average
+  starts at the restored parameters) and back; the directory, whose config
+  now names averaging, still reads the checkpoints saved before."""
+  run_dir, plain_dir = tmp_path / "run", tmp_path / "plain"
+  for d in (run_dir, plain_dir):
+    anakin.train(_cfg(), d, num_steps=20, progress="off")
+  before = anakin.restore_run(run_dir)
+  anakin.train(_cfg("agent.test_policy_avg=0.5"), run_dir, num_steps=30,
+               resume=True, progress="off")
+  anakin.train(_cfg(), plain_dir, num_steps=30, resume=True, progress="off")
+  old = anakin.restore_run(run_dir, step=20)
+  assert isinstance(old.state.extras, rnad_learner.RNaDAveragedExtras)
+  chex.assert_trees_all_equal(old.state.params, before.state.params)
+  chex.assert_trees_all_equal(old.agent.test_params(old.state),
+                              before.state.params)
+  new, plain = anakin.restore_run(run_dir), anakin.restore_run(plain_dir)
+  assert int(new.state.step) == 30
+  # Averaging changes what is evaluated, not what is learned.
+  chex.assert_trees_all_equal(new.state.params, plain.state.params)
+  avg = jax.tree.leaves(new.agent.test_params(new.state))
+  for other in (new.state.params, before.state.params):
+    assert not all(np.allclose(a, p)
+                   for a, p in zip(avg, jax.tree.leaves(other)))
+  # Switched off again: the average is dropped.
+  anakin.train(_cfg(), run_dir, num_steps=40, resume=True, progress="off")
+  last = anakin.restore_run(run_dir)
+  assert type(last.state.extras) is rnad_learner.RNaDExtras
+  assert last.agent.test_params(last.state) is last.state.params
+  # A checkpoint that fits neither layout fails with a clear error.
+  with pytest.raises(CheckpointError, match="cannot restore checkpoint 40"):
+    anakin.train(_cfg("agent.network.hidden_sizes=(8,)"), run_dir,
+                 num_steps=50, resume=True, progress="off")
 
 def test_sigkill_then_resume_continues_from_last_checkpoint(tmp_path):
   run_dir = tmp_path / "run"

@@ -10,6 +10,7 @@ import pytest
 import games
 from selfplay import anakin
 from selfplay import config as config_lib
+from selfplay import opponent_pool
 from selfplay.rollout import rollout, uniform_policy
 
 _KUHN = games.make("kuhn_poker")
@@ -49,7 +50,7 @@ def test_opponent_needs_its_seats():
 
 def test_pool_keeps_latest_snapshots_and_draws_reproducibly():
   cfg = config_lib.RunConfig(seed=3, past_opponents=2, past_opponent_every=10)
-  pool = anakin._OpponentPool(cfg, {"w": jnp.zeros(())}, step=0)
+  pool = opponent_pool.OpponentPool(cfg, {"w": jnp.zeros(())}, step=0)
   for step in range(1, 36):
     pool.maybe_add(step, {"w": jnp.float32(step)})
   # Step 10, 20, 30 entered new periods; the initial snapshot and step 10's

@@ -119,6 +119,8 @@ class RNaDConfig:
   # Polyak averaging rate of the parameters the trained policy is evaluated
   # and exported with (`RNaD.test_params`); 0 uses the online parameters.
   # Averaging damps the last iterate's oscillation around the equilibrium.
+  # It does not change learning, so `--resume` may switch it on (the
+  # average starts at the restored parameters) or off.
   test_policy_avg: float = 0.0
   eta_reward_transform: float = 0.2  # regularisation strength (eta)
   entropy_schedule_sizes: tuple[int, ...] = (20_000,)

@@ -31,8 +31,8 @@ from agents.core.checkpoint import CONFIG_FILE
 from agents.rnad import learner as rnad_learner
 from selfplay import config as config_lib
 from selfplay import evaluation
-from selfplay import opponent_pool
 from selfplay import logging as log_lib
+from selfplay import opponent_pool
 from selfplay.rollout import PolicyFn, rollout
 
 
@@ -286,9 +286,9 @@ def train(config: config_lib.RNaDExperiment,
 
   batch_size = config.agent.batch_size
   num_vs_past = round(run_cfg.past_opponent_fraction * batch_size)
-  pool = opponent_pool.OpponentPool(run_cfg, state.params,
-                       int(jax.device_get(state.step))) if (
-      run_cfg.past_opponents and num_vs_past) else None
+  pool = opponent_pool.OpponentPool(
+      run_cfg, state.params, int(jax.device_get(state.step))) if (
+          run_cfg.past_opponents and num_vs_past) else None
   if pool is not None and resume and not pool.restore(
       checkpointer, meta_saved, int(jax.device_get(state.step)), state.params):
     logging.getLogger(__name__).warning(

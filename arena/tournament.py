@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
   from rich.console import Console  # pylint: disable=g-import-not-at-top
   from eval import ratings as ratings_lib  # pylint: disable=g-import-not-at-top
   from eval import tournament  # pylint: disable=g-import-not-at-top
-  spec = tournament.load_spec(args.spec)
+  from eval import tournament_spec  # pylint: disable=g-import-not-at-top
+  spec = tournament_spec.load_spec(args.spec)
   if not args.report:
     progress = _Progress(sys.stderr.isatty() and not args.no_progress)
     try:

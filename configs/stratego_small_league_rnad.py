@@ -12,8 +12,9 @@ the bots within two hours on a 2-core CPU:
   games teach it to beat the bot; the other half stays R-NaD self-play.
 
 A run evaluated against the heuristic bot has trained against it: report
-its win rate as such, next to plain self-play's. Measured (README, "Bots as
-training opponents"): this did not help on a 2-core CPU. With
+its win rate as such, next to plain self-play's. Measured
+(`benchmarks/stratego_small_results.md`, "Bots as training opponents"):
+this did not help on a 2-core CPU from an 800-step clone. With
 `agent.neurd.beta=10`, 10,924 learner steps in 85 minutes on one core, the
 run beat the heuristic bot in 20% of 200 tournament games and random in 69%,
 against 29% and 76% for the same warm start followed by self-play only.

@@ -1,31 +1,12 @@
 """Round-robin tournaments between players, resumable, stored in SQLite.
 
-A tournament file (TOML) names the game and the players:
-
-  game = "kuhn_poker"         # any 2-player turn-based pyspiel game string
-  games_per_pair = 100        # default 10
-  seed = 0                    # default 0; every game's seed derives from it
-  workers = 1                 # parallel processes; 1 plays in-process
-  store = "runs/kuhn.sqlite"  # default: beside the file, <file>.sqlite
-  plot = "runs/kuhn.png"      # default: beside the file, <file>.png
-  bootstrap = 200             # Elo bootstrap resamples (default 200)
-  confidence = 0.95           # Elo interval coverage (default 0.95)
-  [[players]]
-  name = "random"
-  spec = "random"             # or "heuristic", RUN_DIR, RUN_DIR@STEP, and
-                              # either with ":greedy" (`eval.players`)
-
-Relative paths (store, plot, run directories) are relative to the working
-directory. A run directory without `@STEP` means its latest checkpoint when
-the file is read: the player is pinned to that step for the whole tournament,
-and results are keyed by the step and the run's config, so a run that has
-trained further (or was retrained) plays its pairs afresh instead of reusing
-another network's results. Each pair plays `games_per_pair` games, its
-players (in name order) swapping seats on odd game indices. Game `i` of a
-pair has its own seed (from the tournament seed, the pair id and `i`) for
-chance and both players' sampling, so any game replays alone. Results are
-keyed per pair (`eval.store`): a rerun plays only the games not stored yet,
-so a killed tournament resumes.
+The tournament file (`eval.tournament_spec`) names the game and the players.
+Each pair plays `games_per_pair` games, its players (in name order) swapping
+seats on odd game indices. Game `i` of a pair has its own seed (from the
+tournament seed, the pair id and `i`) for chance and both players' sampling,
+so any game replays alone. Results are keyed per pair (`eval.store`), a run
+player also by its checkpoint step and config: a rerun plays only the games
+not stored yet, so a killed tournament resumes.
 """
 
 from __future__ import annotations
@@ -35,11 +16,9 @@ import hashlib
 import json
 import multiprocessing
 import os
-import pathlib
 import queue as queue_lib
 import signal
 import time
-import tomllib
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -48,33 +27,7 @@ import pyspiel
 from eval import players as players_lib
 from eval import ratings as ratings_lib
 from eval import store as store_lib
-
-_KEYS = ("game", "players", "games_per_pair", "seed", "workers", "store",
-         "plot", "bootstrap", "confidence")
-_PLAYER_KEYS = ("name", "spec")
-_TYPE_NAMES = {str: "a string", int: "an integer", (int, float): "a number",
-               list: "an array of tables"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Player:
-  name: str
-  spec: str  # an `eval.players.make_player` spec; runs as RUN_DIR@STEP[:MODE]
-  fingerprint: str = ""  # run dirs: hash of the run's config
-
-
-@dataclasses.dataclass(frozen=True)
-class TournamentSpec:
-  """A validated tournament file."""
-  game: str  # canonical pyspiel game string, e.g. "kuhn_poker()"
-  players: tuple[Player, ...]
-  games_per_pair: int = 10
-  seed: int = 0
-  workers: int = 1
-  store: pathlib.Path = pathlib.Path("tournament.sqlite")
-  plot: pathlib.Path = pathlib.Path("tournament.png")
-  bootstrap: int = 200
-  confidence: float = 0.95
+from eval import tournament_spec as spec_lib
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,143 +35,12 @@ class Match:
   """One scheduled game."""
   pair_id: str
   game_index: int
-  seats: tuple[Player, Player]  # seat 0 first
+  seats: tuple[spec_lib.Player, spec_lib.Player]  # seat 0 first
   seed: int                     # [0, 2**32)
 
 
-def _get(table: dict, key: str, kind, where: str, default=None):
-  """`table[key]`, checked to be a `kind`; `default` if absent (None: must)."""
-  if key not in table:
-    if default is None:
-      raise ValueError(f"{where}: missing key {key!r}")
-    return default
-  value = table[key]
-  if not isinstance(value, kind) or isinstance(value, bool):
-    raise ValueError(
-        f"{where}: {key} must be {_TYPE_NAMES[kind]}, got {value!r}")
-  return value
-
-
-def load_game(game_string: str) -> pyspiel.Game:
-  """Loads a 2-player, turn-based pyspiel game (ours registered by `games`).
-
-  Raises:
-    ValueError: the string names no such game.
-  """
-  import games  # noqa: F401  pylint: disable=g-import-not-at-top,unused-import
-  try:
-    game = pyspiel.load_game(game_string)
-  except (pyspiel.SpielError, ValueError) as e:
-    first = str(e).replace("OpenSpiel exception: ", "").splitlines()[0]
-    raise ValueError(f"game {game_string!r}: {first}") from None
-  kind = game.get_type()
-  if (game.num_players() != 2 or
-      kind.dynamics != pyspiel.GameType.Dynamics.SEQUENTIAL):
-    raise ValueError(f"game {game_string!r}: tournaments need a 2-player "
-                     "turn-based game")
-  return game
-
-
-def parse_spec(text: str, path: pathlib.Path) -> TournamentSpec:
-  """Validates the TOML `text` of the tournament file at `path`.
-
-  Raises:
-    ValueError: one line naming the file, the key and the problem.
-  """
-  where = str(path)
-  try:
-    raw = tomllib.loads(text)
-  except tomllib.TOMLDecodeError as e:
-    raise ValueError(f"{where}: not valid TOML: {e}") from None
-  unknown = sorted(set(raw) - set(_KEYS))
-  if unknown:
-    raise ValueError(
-        f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(_KEYS)}")
-  game = str(load_game(_get(raw, "game", str, where)))
-  entries = _get(raw, "players", list, where)
-  players = []
-  for i, entry in enumerate(entries):
-    at = f"{where}: players[{i}]"
-    if not isinstance(entry, dict):
-      raise ValueError(f"{at}: expected a [[players]] table")
-    bad = sorted(set(entry) - set(_PLAYER_KEYS))
-    if bad:
-      raise ValueError(f"{at}: unknown key {bad[0]!r}; valid: name, spec")
-    name = _get(entry, "name", str, at).strip()
-    spec = _get(entry, "spec", str, at).strip()
-    if not name or not spec:
-      raise ValueError(f"{at}: name and spec must not be empty")
-    if name in (p.name for p in players):
-      raise ValueError(f"{at}: duplicate player name {name!r}")
-    if spec in players_lib.BUILTIN:
-      players.append(Player(name, spec))
-      continue
-    if not pathlib.Path(players_lib.parse_run_spec(spec)[0]).is_dir():
-      raise ValueError(f"{at} ({name}): spec {spec!r} is not one of "
-                       f"{', '.join(players_lib.BUILTIN)} nor a run directory")
-    players.append(_pin_run(name, spec, f"{at} ({name})"))
-  if len(players) < 2:
-    raise ValueError(f"{where}: players: need at least 2, got {len(players)}")
-  values = {k: _get(raw, k, int, where, d) for k, d in
-            (("games_per_pair", 10), ("seed", 0), ("workers", 1),
-             ("bootstrap", 200))}
-  for key, low in (("games_per_pair", 1), ("seed", 0), ("workers", 1),
-                   ("bootstrap", 1)):
-    if values[key] < low:
-      raise ValueError(f"{where}: {key} must be >= {low}, got {values[key]}")
-  confidence = float(_get(raw, "confidence", (int, float), where, 0.95))
-  if not 0.0 < confidence < 1.0:
-    raise ValueError(f"{where}: confidence must be in (0, 1), got {confidence}")
-  out = {}
-  for key, ext in (("store", "sqlite"), ("plot", "png")):
-    value = _get(raw, key, str, where, "")  # Empty: beside the file.
-    out[key] = pathlib.Path(value) if value else path.with_suffix(f".{ext}")
-  return TournamentSpec(game=game, players=tuple(players), **values,
-                        confidence=confidence, **out)
-
-
-def _pin_run(name: str, spec: str, at: str) -> Player:
-  """The run-directory player `spec`, pinned to a checkpoint step.
-
-  Raises:
-    ValueError: no readable config or no such checkpoint in the run.
-  """
-  # Imported here: reading a spec of bots only needs no JAX.
-  from agents.core import checkpoint  # pylint: disable=g-import-not-at-top
-  run_dir, step, mode = players_lib.parse_run_spec(spec)
-  try:
-    config = json.dumps(checkpoint.read_run_config(run_dir), sort_keys=True)
-    checkpointer = checkpoint.Checkpointer(run_dir, read_only=True)
-    try:
-      steps = sorted(checkpointer.all_steps())
-    finally:
-      checkpointer.close()
-  except (checkpoint.CheckpointError, OSError, ValueError) as e:
-    raise ValueError(f"{at}: {e}") from None
-  if not steps:
-    raise ValueError(f"{at}: run directory {run_dir!r} has no checkpoint")
-  if step is None:
-    step = steps[-1]
-  elif step not in steps:
-    raise ValueError(f"{at}: {run_dir!r} has no checkpoint at step {step}; "
-                     f"it has {', '.join(map(str, steps))}")
-  fingerprint = hashlib.sha256(config.encode()).hexdigest()[:12]
-  return Player(name, players_lib.format_run_spec(run_dir, step, mode),
-                fingerprint)
-
-
-def load_spec(path: str | os.PathLike[str]) -> TournamentSpec:
-  """Reads and validates the tournament file `path` (see `parse_spec`)."""
-  path = pathlib.Path(path)
-  try:
-    text = path.read_text(encoding="utf-8")
-  except (OSError, UnicodeDecodeError) as e:
-    raise ValueError(f"cannot read tournament file {str(path)!r}: "
-                     f"{getattr(e, 'strerror', None) or e}") from None
-  return parse_spec(text, path)
-
-
-def pair_id(spec: TournamentSpec, a: Player, b: Player) -> str:
+def pair_id(spec: spec_lib.TournamentSpec, a: spec_lib.Player,
+            b: spec_lib.Player) -> str:
   """The id of the pair `(a, b)` (in name order): 16 hex digits."""
   a, b = sorted((a, b), key=lambda p: p.name)
   # Bots are keyed as they always were; run players also by their config.
@@ -228,14 +50,15 @@ def pair_id(spec: TournamentSpec, a: Player, b: Player) -> str:
   return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def pairs(spec: TournamentSpec) -> list[tuple[Player, Player, str]]:
+def pairs(spec: spec_lib.TournamentSpec
+          ) -> list[tuple[spec_lib.Player, spec_lib.Player, str]]:
   """Every pair `(a, b, pair_id)`, `a` before `b` in name order."""
   players = sorted(spec.players, key=lambda p: p.name)
   return [(a, b, pair_id(spec, a, b)) for i, a in enumerate(players)
           for b in players[i + 1:]]
 
 
-def schedule(spec: TournamentSpec) -> list[Match]:
+def schedule(spec: spec_lib.TournamentSpec) -> list[Match]:
   """Every game of the round robin, round by round (game index, then pair).
 
   Game `i` of pair `(a, b)` seats `a` first when `i` is even, `b` when odd.
@@ -306,14 +129,14 @@ class _Bots:
     return returns, plies, time.perf_counter() - start
 
 
-def check_players(spec: TournamentSpec) -> _Bots:
+def check_players(spec: spec_lib.TournamentSpec) -> _Bots:
   """Builds every player once, so that bad players fail before any game.
 
   Raises:
     ValueError: a player cannot be built (unknown spec, unreadable run
       directory, a run of another game).
   """
-  bots = _Bots(load_game(spec.game))
+  bots = _Bots(spec_lib.load_game(spec.game))
   for i, p in enumerate(spec.players):
     try:
       bots.get(p.spec, 0, 0)
@@ -327,7 +150,7 @@ def _worker(game_string: str, tasks, results, parent: int) -> None:
   from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
   absl_logging.set_verbosity(absl_logging.ERROR)
   signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's job.
-  bots = _Bots(load_game(game_string))
+  bots = _Bots(spec_lib.load_game(game_string))
   for match in iter(tasks.get, None):
     if os.getppid() != parent:  # The tournament was killed: stop playing,
       results.cancel_join_thread()  # and do not wait to flush to nobody.
@@ -371,7 +194,7 @@ def _play_parallel(game_string: str, matches: Sequence[Match],
       p.join()
 
 
-def run(spec: TournamentSpec, *, workers: int | None = None,
+def run(spec: spec_lib.TournamentSpec, *, workers: int | None = None,
         on_game: Callable[[int, int, store_lib.GameRecord], None] | None = None
         ) -> tuple[int, int]:
   """Plays every game of `spec` not yet in its store, storing each at once.
@@ -415,7 +238,8 @@ def run(spec: TournamentSpec, *, workers: int | None = None,
   return len(todo), len(matches)
 
 
-def stored_games(spec: TournamentSpec) -> list[store_lib.GameRecord]:
+def stored_games(
+    spec: spec_lib.TournamentSpec) -> list[store_lib.GameRecord]:
   """The stored games of `spec` (its pairs, indices < games_per_pair).
 
   Raises:
@@ -426,7 +250,7 @@ def stored_games(spec: TournamentSpec) -> list[store_lib.GameRecord]:
   return [r for r in records if r.game_index < spec.games_per_pair]
 
 
-def ratings(spec: TournamentSpec,
+def ratings(spec: spec_lib.TournamentSpec,
             records: Sequence[store_lib.GameRecord]) -> ratings_lib.Ratings:
   """Elo, intervals and Nash averaging of `spec`'s players from `records`.
 

@@ -22,6 +22,7 @@ from arena import cli
 from eval import players
 from eval import store as store_lib
 from eval import tournament
+from eval import tournament_spec
 from selfplay import anakin
 from selfplay import config as config_lib
 
@@ -68,7 +69,7 @@ def _rows(db):
 
 
 def test_round_robin_colours_store_and_resume(tmp_path, kuhn_run):
-  spec = tournament.load_spec(_spec(tmp_path, kuhn_run, 4))
+  spec = tournament_spec.load_spec(_spec(tmp_path, kuhn_run, 4))
   assert spec.store == tmp_path / "kuhn.sqlite"  # default: beside the file
   assert tournament.run(spec) == (12, 12)  # 3 pairs x 4 games
   rows = _rows(spec.store)
@@ -87,7 +88,7 @@ def test_round_robin_colours_store_and_resume(tmp_path, kuhn_run):
   assert tournament.run(spec) == (0, 12)
   assert sorted(_rows(spec.store)) == sorted(rows)
   # More games per pair: only the new ones are played.
-  more = tournament.load_spec(_spec(tmp_path, kuhn_run, 6))
+  more = tournament_spec.load_spec(_spec(tmp_path, kuhn_run, 6))
   assert tournament.run(more) == (6, 18)
   assert len(_rows(spec.store)) == 18
   # Every game is reproducible on its own from its seed.
@@ -107,7 +108,7 @@ def test_run_players_are_pinned_so_a_newer_checkpoint_replays(tmp_path,
                                                               kuhn_run):
   run_dir = tmp_path / "run"
   shutil.copytree(kuhn_run, run_dir)
-  spec = tournament.load_spec(_spec(tmp_path, run_dir, 2))
+  spec = tournament_spec.load_spec(_spec(tmp_path, run_dir, 2))
   assert {p.name: p.spec for p in spec.players}["net"] == f"{run_dir}@0"
   assert tournament.run(spec) == (6, 6)
   # The run trains on: its pairs are new, the bots' pair is kept.
@@ -116,19 +117,19 @@ def test_run_players_are_pinned_so_a_newer_checkpoint_replays(tmp_path,
   checkpointer = Checkpointer(run_dir)
   checkpointer.save(agent.init(jax.random.key(1))._replace(step=jnp.int32(5)))
   checkpointer.close()
-  newer = tournament.load_spec(_spec(tmp_path, run_dir, 2))
+  newer = tournament_spec.load_spec(_spec(tmp_path, run_dir, 2))
   assert {p.name: p.spec for p in newer.players}["net"] == f"{run_dir}@5"
   assert tournament.run(newer) == (4, 6)
   # The same step of a run with another config is another player too.
   config_path = run_dir / CONFIG_FILE
   config_path.write_text(config_path.read_text().replace('"seed": 0',
                                                          '"seed": 9'))
-  assert tournament.run(tournament.load_spec(_spec(tmp_path, run_dir, 2))) \
+  assert tournament.run(tournament_spec.load_spec(_spec(tmp_path, run_dir, 2))) \
       == (4, 6)
   # An explicit step pins that checkpoint; a missing one is named.
   path = _spec(tmp_path, f"{run_dir}@3", 2)
   with pytest.raises(ValueError, match="no checkpoint at step 3; it has 0, 5"):
-    tournament.load_spec(path)
+    tournament_spec.load_spec(path)
 
 
 def test_store_rejects_duplicates_and_foreign_files(tmp_path):
@@ -151,7 +152,7 @@ def test_store_rejects_duplicates_and_foreign_files(tmp_path):
 
 def test_sigkill_midway_then_resume_has_every_game_once(tmp_path, kuhn_run):
   path = _spec(tmp_path, kuhn_run, 300)
-  spec = tournament.load_spec(path)
+  spec = tournament_spec.load_spec(path)
   total = 3 * 300
   proc = subprocess.Popen(
       [sys.executable, "-m", "arena", "tournament", str(path), "--no-progress"],
@@ -262,7 +263,7 @@ spec = "random"
 name = "r2"
 spec = "random"
 """)
-  spec = tournament.load_spec(path)
+  spec = tournament_spec.load_spec(path)
   assert tournament.run(spec) == (2, 2)
   records = tournament.stored_games(spec)
   assert sorted(r.seats for r in records) == [("r1", "r2"), ("r2", "r1")]
@@ -322,9 +323,9 @@ def test_run_specs_parse_and_format_back(spec, parsed):
 
 
 def test_greedy_run_player_is_pinned_with_its_mode(tmp_path, kuhn_run):
-  spec = tournament.load_spec(_spec(tmp_path, f"{kuhn_run}:greedy", 2))
+  spec = tournament_spec.load_spec(_spec(tmp_path, f"{kuhn_run}:greedy", 2))
   pinned = {p.name: p.spec for p in spec.players}["net"]
   assert pinned == f"{kuhn_run}@0:greedy"
-  bot = players.make_player(pinned, tournament.load_game("kuhn_poker"), 0, 1)
+  bot = players.make_player(pinned, tournament_spec.load_game("kuhn_poker"), 0, 1)
   assert bot._greedy  # pylint: disable=protected-access
   assert tournament.run(spec) == (6, 6)

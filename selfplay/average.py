@@ -1,0 +1,112 @@
+"""Checkpoint averaging: a run directory whose policy is a run's recent mean.
+
+With small batches the last iterate of a run moves a good deal from update to
+update; the mean of its last few checkpoints' parameters smooths that noise
+out, as averaging the last checkpoints does for supervised models (Vaswani et
+al. 2017, "Attention is all you need", section 6.1) and weight averaging
+along the trajectory does in general (Izmailov et al. 2018, "Averaging
+weights leads to wider optima and better generalization"). Unlike
+`agent.test_policy_avg`, which averages every step while training, this
+works after the fact on any R-NaD run that kept its checkpoints
+(`run.keep_checkpoints`).
+
+`average_run` writes a new run directory: the source's config with
+test-time averaging off (its policy is its parameters) and one checkpoint at
+the last averaged step, whose parameters are the mean. Any player spec,
+tournament or `agents.rnad.load_policy` reads it like a trained run. The rest
+of the state (optimiser, target and regularisation networks) is the last
+checkpoint's, so `arena train --resume` on it continues from the mean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import shutil
+import tempfile
+
+import jax
+
+from agents.core import Checkpointer, read_run_config, write_json_atomic
+from agents.core.checkpoint import CONFIG_FILE
+from agents.rnad import learner as rnad_learner
+from selfplay import anakin
+from selfplay import config as config_lib
+
+SOURCE_FILE = "averaged_from.json"
+
+
+def average_run(run_dir: str | os.PathLike[str],
+                out_dir: str | os.PathLike[str], last: int, *,
+                online: bool = False) -> list[int]:
+  """Writes `out_dir`: the mean of `run_dir`'s `last` latest checkpoints.
+
+  Args:
+    run_dir: an R-NaD run directory.
+    out_dir: the new run directory; it must not exist. It is written in a
+      temporary directory beside it and renamed, so it appears whole or not
+      at all.
+    last: how many of the latest checkpoints to average (>= 1).
+    online: average the learner's parameters; by default each checkpoint's
+      test-time parameters (its Polyak average when the run had
+      `agent.test_policy_avg` on, else its parameters).
+
+  Returns:
+    The averaged checkpoint steps, oldest first.
+
+  Raises:
+    ValueError: for a bad `last`, an existing `out_dir`, a run that is not
+      R-NaD, or one with fewer checkpoints than `last` (a `CheckpointError`,
+      itself a ValueError, for an unreadable run directory).
+  """
+  run_dir, out_dir = pathlib.Path(run_dir), pathlib.Path(out_dir)
+  if last < 1:
+    raise ValueError(f"the number of checkpoints must be >= 1, got {last}")
+  if out_dir.exists():
+    raise ValueError(f"{str(out_dir)!r} already exists; choose another "
+                     "output directory")
+  config = config_lib.from_json(read_run_config(run_dir))
+  if not isinstance(config, config_lib.RNaDExperiment):
+    raise ValueError(f"{str(run_dir)!r} is a {type(config).__name__} run; "
+                     "checkpoint averaging reads R-NaD runs")
+  checkpointer = Checkpointer(run_dir, read_only=True)
+  try:
+    steps = sorted(checkpointer.all_steps())
+  finally:
+    checkpointer.close()
+  if len(steps) < last:
+    raise ValueError(
+        f"{str(run_dir)!r} has {len(steps)} checkpoint(s) "
+        f"({', '.join(map(str, steps)) or 'none'}); cannot average the last "
+        f"{last}")
+  steps = steps[-last:]
+  runs = [anakin.restore_run(run_dir, step=step) for step in steps]
+  params = [run.state.params if online else run.agent.test_params(run.state)
+            for run in runs]
+  mean = jax.tree.map(lambda *xs: sum(xs) / len(xs), *params)
+  state = runs[-1].state
+  if isinstance(state.extras, rnad_learner.RNaDAveragedExtras):
+    state, _ = rnad_learner.toggle_test_average(state)
+  state = state._replace(params=mean)
+  config = dataclasses.replace(
+      config, agent=dataclasses.replace(config.agent, test_policy_avg=0.0))
+
+  out_dir.parent.mkdir(parents=True, exist_ok=True)
+  staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.",
+                                          dir=out_dir.parent))
+  try:
+    write_json_atomic(staging / CONFIG_FILE, config_lib.to_json(config))
+    write_json_atomic(staging / SOURCE_FILE, {
+        "run_dir": str(run_dir.absolute()), "steps": steps,
+        "params": "online" if online else "test"})
+    out = Checkpointer(staging)
+    try:
+      out.save(state)
+    finally:
+      out.close()  # Waits for the asynchronous save.
+    os.rename(staging, out_dir)
+  except BaseException:
+    shutil.rmtree(staging, ignore_errors=True)
+    raise
+  return steps

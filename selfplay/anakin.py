@@ -91,22 +91,20 @@ def _restore(checkpointer: Checkpointer, like: TrainState,
   """`checkpointer.restore`, also across a switch of test-time averaging.
 
   A checkpoint saved with `agent.test_policy_avg` the other way round than
-  `like` is restored in its own layout and converted
+  `like` (as its metadata shows) is restored in its own layout and converted
   (`agents.rnad.learner.toggle_test_average`), with a warning.
 
   Raises:
-    CheckpointError: when neither layout restores; the message is the one
-      for `like`'s layout.
+    CheckpointError: no such checkpoint, or it does not restore.
   """
-  try:
-    return checkpointer.restore(like, step)
-  except CheckpointError as error:
-    other, back = rnad_learner.toggle_test_average(like)
-    try:
-      state, meta = checkpointer.restore(other, step)
-    except CheckpointError:
-      raise error from None
   averaged = isinstance(like.extras, rnad_learner.RNaDAveragedExtras)
+  fields = checkpointer.saved_extras_fields(step)
+  if (not isinstance(like.extras, (rnad_learner.RNaDExtras,
+                                   rnad_learner.RNaDAveragedExtras)) or
+      fields is None or ("params_avg" in fields) == averaged):
+    return checkpointer.restore(like, step)
+  other, back = rnad_learner.toggle_test_average(like)
+  state, meta = checkpointer.restore(other, step)
   logging.getLogger(__name__).warning(
       "checkpoint %s was saved with test-time averaging %s; %s",
       int(jax.device_get(state.step)), "off" if averaged else "on",

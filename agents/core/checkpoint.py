@@ -176,6 +176,22 @@ class Checkpointer:
     state = _data_to_keys(restored["state"], like)
     return TrainState(*state), dict(restored["meta"] or {})
 
+  def saved_extras_fields(self, step: int | None = None) -> set[str] | None:
+    """The field names of the saved state's `extras` at `step` (latest when
+    None), read from the checkpoint's metadata without restoring it; None
+    when there is no such checkpoint or its extras are not a named tuple.
+    """
+    step = self.latest_step() if step is None else step
+    path = self._run_dir / _CHECKPOINT_DIR / str(step) / "state"
+    if step is None or not path.is_dir():
+      return None
+    try:
+      with ocp.StandardCheckpointer() as reader:
+        extras = reader.metadata(path).item_metadata["extras"]
+    except Exception:  # pylint: disable=broad-except
+      return None  # Damaged metadata: `restore` reports it.
+    return set(extras) if isinstance(extras, dict) else None
+
   def restore_extra(self, like: Any, step: int) -> Any:
     """The `extra` saved with checkpoint `step`, or None if it has none.
 

@@ -2,6 +2,7 @@
 
 import json
 import pathlib
+from typing import NamedTuple
 
 import chex
 import jax
@@ -45,6 +46,24 @@ def test_keeps_last_n(tmp_path):
   assert int(ckpt.restore(_state(), step=3)[0].step) == 3
   with pytest.raises(CheckpointError, match="available"):
     ckpt.restore(_state(), step=1)
+  ckpt.close()
+
+
+class _Extras(NamedTuple):
+  target: jax.Array
+  average: jax.Array
+
+
+def test_saved_extras_fields_come_from_metadata(tmp_path):
+  ckpt = Checkpointer(tmp_path)
+  state = _state(2)
+  ckpt.save(state._replace(extras=_Extras(jnp.zeros(2), jnp.ones(2))))
+  ckpt.save(_state(3))  # Extras a plain tuple: no field names.
+  ckpt.wait()
+  assert ckpt.saved_extras_fields(2) == {"target", "average"}
+  assert ckpt.saved_extras_fields(3) is None
+  assert ckpt.saved_extras_fields() is None  # The latest is step 3.
+  assert ckpt.saved_extras_fields(7) is None  # No such checkpoint.
   ckpt.close()
 
 

@@ -122,6 +122,7 @@ def test_resume_may_switch_test_time_averaging(tmp_path):
     anakin.train(_cfg("agent.network.hidden_sizes=(8,)"), run_dir,
                  num_steps=50, resume=True, progress="off")
 
+
 def test_sigkill_then_resume_continues_from_last_checkpoint(tmp_path):
   run_dir = tmp_path / "run"
   cmd = [sys.executable, "-m", "arena", "train", "kuhn_rnad", "--out",

@@ -27,6 +27,7 @@ import shutil
 import tempfile
 
 import jax
+import jax.numpy as jnp
 
 from agents.core import Checkpointer, read_run_config, write_json_atomic
 from agents.core.checkpoint import CONFIG_FILE
@@ -81,11 +82,13 @@ def average_run(run_dir: str | os.PathLike[str],
         f"({', '.join(map(str, steps)) or 'none'}); cannot average the last "
         f"{last}")
   steps = steps[-last:]
-  runs = [anakin.restore_run(run_dir, step=step) for step in steps]
-  params = [run.state.params if online else run.agent.test_params(run.state)
-            for run in runs]
-  mean = jax.tree.map(lambda *xs: sum(xs) / len(xs), *params)
-  state = runs[-1].state
+  total = None
+  for step in steps:  # One checkpoint in memory at a time.
+    run = anakin.restore_run(run_dir, step=step)
+    params = run.state.params if online else run.agent.test_params(run.state)
+    total = params if total is None else jax.tree.map(jnp.add, total, params)
+  mean = jax.tree.map(lambda x: x / len(steps), total)
+  state = run.state
   if isinstance(state.extras, rnad_learner.RNaDAveragedExtras):
     state, _ = rnad_learner.toggle_test_average(state)
   state = state._replace(params=mean)

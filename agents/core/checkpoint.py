@@ -182,8 +182,10 @@ class Checkpointer:
     when there is no such checkpoint or its extras are not a named tuple.
     """
     step = self.latest_step() if step is None else step
+    if step is None:
+      return None
     path = self._run_dir / _CHECKPOINT_DIR / str(step) / "state"
-    if step is None or not path.is_dir():
+    if not path.is_dir():
       return None
     try:
       with ocp.StandardCheckpointer() as reader:

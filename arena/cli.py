@@ -70,7 +70,10 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="total learner steps to reach (default: run.num_steps)")
   train.add_argument("--time-limit", type=_positive_float, metavar="SECONDS",
                      help="stop after this much wall time in this invocation")
-  train.add_argument("--seed", type=int, help="shortcut for --set run.seed=N")
+  train.add_argument(
+      "--seed", type=int,
+      help="shortcut for --set run.seed=N; with --resume on a copy of a run, "
+      "continues it under this seed (a fork)")
   train.add_argument("--no-progress", action="store_true",
                      help="no progress bar: one plain line per log record instead")
 

@@ -250,8 +250,9 @@ def train(config: config_lib.RNaDExperiment,
   shaping = run_cfg.reward_shaping
   if shaping:
     _check_potential(game)
-  if resume:
-    read_run_config(run_dir)  # clear error for a missing/corrupt directory
+  saved_seed = None
+  if resume:  # (a clear error for a missing or corrupt directory first)
+    saved_seed = config_lib.from_json(read_run_config(run_dir)).run.seed
   elif (run_dir / CONFIG_FILE).exists():
     raise ValueError(f"{str(run_dir)!r} already holds a run; resume it with "
                      "--resume or choose another --out")
@@ -266,6 +267,11 @@ def train(config: config_lib.RNaDExperiment,
     resume = False
   if resume:
     state, meta_saved = _restore(checkpointer, fresh)
+    if run_cfg.seed != saved_seed:
+      # A fork under a new seed (`arena train --resume COPY --seed N`): the
+      # restored key is mixed with it, so the games played from here differ
+      # from the original run's; resuming the fork again keeps its seed.
+      state = state._replace(key=jax.random.fold_in(state.key, run_cfg.seed))
   else:
     state = fresh
   write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))

@@ -51,6 +51,31 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
   assert all(r["device"].startswith("cpu: ") for r in sessions)
 
 
+def test_resume_under_a_new_seed_forks_the_run(tmp_path):
+  """`--resume COPY --seed N`: a copy of a run continued under another seed
+  plays other games from the same parameters; the fork, resumed again under
+  its own seed, continues as if never stopped."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  anakin.train(_cfg(), tmp_path / "base", num_steps=20, progress="off")
+  for name in ("same", "fork", "fork_stopped"):
+    shutil.copytree(tmp_path / "base", tmp_path / name)
+  anakin.train(_cfg(), tmp_path / "same", num_steps=30, resume=True,
+               progress="off")
+  anakin.train(_cfg("run.seed=1"), tmp_path / "fork", num_steps=30,
+               resume=True, progress="off")
+  anakin.train(_cfg("run.seed=1"), tmp_path / "fork_stopped", num_steps=25,
+               resume=True, progress="off")
+  anakin.train(_cfg("run.seed=1"), tmp_path / "fork_stopped", num_steps=30,
+               resume=True, progress="off")
+  same, fork, stopped = (anakin.restore_run(tmp_path / n).state
+                         for n in ("same", "fork", "fork_stopped"))
+  assert int(fork.step) == 30
+  assert not all(np.allclose(a, b) for a, b in zip(
+      jax.tree.leaves(same.params), jax.tree.leaves(fork.params)))
+  chex.assert_trees_all_equal(fork.params, stopped.params)
+  chex.assert_trees_all_equal(fork.key, stopped.key)
+
+
 def test_time_limit_stops_with_a_final_checkpoint(tmp_path):
   result = anakin.train(_cfg(), tmp_path, num_steps=10**7, time_limit_s=3,
                         progress="off")

@@ -113,6 +113,16 @@ def _restore(checkpointer: Checkpointer, like: TrainState,
   return back(state), meta
 
 
+def _checkpoint_seed(meta: dict[str, Any], default: int | None) -> int | None:
+  """The `run.seed` a checkpoint was saved under (its metadata's config;
+  `default` where that is missing), so a fork killed before its first
+  checkpoint still forks when resumed."""
+  try:
+    return int(meta["config"]["config"]["run"]["seed"])
+  except (KeyError, TypeError, ValueError):
+    return default
+
+
 @contextlib.contextmanager
 def _stop_on_signals() -> Iterator[threading.Event]:
   """Sets the yielded event on SIGINT/SIGTERM (main thread only)."""
@@ -267,7 +277,7 @@ def train(config: config_lib.RNaDExperiment,
     resume = False
   if resume:
     state, meta_saved = _restore(checkpointer, fresh)
-    if run_cfg.seed != saved_seed:
+    if run_cfg.seed != _checkpoint_seed(meta_saved, saved_seed):
       # A fork under a new seed (`arena train --resume COPY --seed N`): the
       # restored key is mixed with it, so the games played from here differ
       # from the original run's; resuming the fork again keeps its seed.

@@ -54,11 +54,16 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
 def test_resume_under_a_new_seed_forks_the_run(tmp_path):
   """`--resume COPY --seed N`: a copy of a run continued under another seed
   plays other games from the same parameters; the fork, resumed again under
-  its own seed, continues as if never stopped."""
-  import shutil  # pylint: disable=g-import-not-at-top
+  its own seed, continues as if never stopped, also when it was killed
+  before its first checkpoint (its config.json already naming the seed)."""
+  import json, shutil  # pylint: disable=g-import-not-at-top
   anakin.train(_cfg(), tmp_path / "base", num_steps=20, progress="off")
-  for name in ("same", "fork", "fork_stopped"):
+  for name in ("same", "fork", "fork_stopped", "fork_killed"):
     shutil.copytree(tmp_path / "base", tmp_path / name)
+  (tmp_path / "fork_killed" / "config.json").write_text(
+      json.dumps(config_lib.to_json(_cfg("run.seed=1"))))
+  anakin.train(_cfg("run.seed=1"), tmp_path / "fork_killed", num_steps=30,
+               resume=True, progress="off")
   anakin.train(_cfg(), tmp_path / "same", num_steps=30, resume=True,
                progress="off")
   anakin.train(_cfg("run.seed=1"), tmp_path / "fork", num_steps=30,
@@ -67,13 +72,15 @@ def test_resume_under_a_new_seed_forks_the_run(tmp_path):
                resume=True, progress="off")
   anakin.train(_cfg("run.seed=1"), tmp_path / "fork_stopped", num_steps=30,
                resume=True, progress="off")
-  same, fork, stopped = (anakin.restore_run(tmp_path / n).state
-                         for n in ("same", "fork", "fork_stopped"))
+  same, fork, stopped, killed = (
+      anakin.restore_run(tmp_path / n).state
+      for n in ("same", "fork", "fork_stopped", "fork_killed"))
   assert int(fork.step) == 30
   assert not all(np.allclose(a, b) for a, b in zip(
       jax.tree.leaves(same.params), jax.tree.leaves(fork.params)))
   chex.assert_trees_all_equal(fork.params, stopped.params)
   chex.assert_trees_all_equal(fork.key, stopped.key)
+  chex.assert_trees_all_equal(fork.params, killed.params)
 
 
 def test_time_limit_stops_with_a_final_checkpoint(tmp_path):

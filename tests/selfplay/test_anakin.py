@@ -1,7 +1,9 @@
 """The Anakin driver: learning, resumption (also after SIGKILL), limits."""
 
+import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -56,7 +58,6 @@ def test_resume_under_a_new_seed_forks_the_run(tmp_path):
   plays other games from the same parameters; the fork, resumed again under
   its own seed, continues as if never stopped, also when it was killed
   before its first checkpoint (its config.json already naming the seed)."""
-  import json, shutil  # pylint: disable=g-import-not-at-top
   anakin.train(_cfg(), tmp_path / "base", num_steps=20, progress="off")
   for name in ("same", "fork", "fork_stopped", "fork_killed"):
     shutil.copytree(tmp_path / "base", tmp_path / name)

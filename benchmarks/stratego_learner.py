@@ -15,6 +15,7 @@ device.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -62,11 +63,16 @@ def time_learner_step(config_name: str, overrides: list[str],
     jax.block_until_ready(state)
     times.append(time.perf_counter() - start)
     lengths.append(float(metrics["episode_length"]))
+  step_s = statistics.median(times)
+  mean_len = statistics.mean(lengths)
   return {"options": " ".join(overrides), "batch_size": batch,
-          "step_s": round(statistics.median(times), 3),
+          "step_s": round(step_s, 3),
           "min_step_s": round(min(times), 3),
+          "steps_per_s": round(1.0 / step_s, 3),
+          "games_per_s": round(batch / step_s, 2),
+          "decisions_per_s": round(batch * mean_len / step_s, 1),
           "compile_and_first_s": round(compile_s, 1),
-          "mean_decisions_per_game": round(statistics.mean(lengths), 1),
+          "mean_decisions_per_game": round(mean_len, 1),
           "max_decisions_per_game": game.max_episode_length}
 
 
@@ -87,15 +93,20 @@ def main(argv=None) -> int:
     for option in args.option or _DEFAULT_OPTIONS:
       results.append(time_learner_step(args.config, option.split(),
                                        args.calls))
+      # One line a measurement as it lands, so a long sweep cut short
+      # still reports what it measured.
+      print(json.dumps(results[-1]), flush=True)
   except ValueError as e:
     print(f"stratego_learner: error: {e}", file=sys.stderr)
     return 2
   device = common.device_name()
   print(f"\n{args.config} learner step on {device} "
         f"(median of {args.calls} calls)")
-  print(f"{'options':<58} {'s/step':>7} {'min':>7} {'decisions':>10}")
+  print(f"{'options':<58} {'s/step':>7} {'steps/s':>8} {'games/s':>8} "
+        f"{'decisions/s':>11} {'decisions':>10}")
   for r in results:
-    print(f"{r['options']:<58} {r['step_s']:>7.2f} {r['min_step_s']:>7.2f} "
+    print(f"{r['options']:<58} {r['step_s']:>7.2f} {r['steps_per_s']:>8.3f} "
+          f"{r['games_per_s']:>8.1f} {r['decisions_per_s']:>11.0f} "
           f"{r['mean_decisions_per_game']:>6.1f}/{r['max_decisions_per_game']}")
   out = {"config": args.config, "device": device, "results": results}
   common.emit_json(out, path=args.json)

@@ -13,8 +13,10 @@ def add_parser(sub) -> None:
       "of the parameters of RUN_DIR's last N checkpoints (R-NaD runs), for "
       "tournaments, play and load_policy. By default each checkpoint's "
       "test-time parameters are averaged (its Polyak average when the run "
-      "had agent.test_policy_avg on).")
-  parser.add_argument("run_dir", metavar="RUN_DIR")
+      "had agent.test_policy_avg on). Several RUN_DIRs of the same game and "
+      "network (forks of one run under other seeds) give the mean over each "
+      "one's last N checkpoints, each run weighing the same.")
+  parser.add_argument("run_dirs", metavar="RUN_DIR", nargs="+")
   parser.add_argument("--last", type=int, required=True, metavar="N",
                       help="how many of the latest checkpoints to average")
   parser.add_argument("--out", required=True, metavar="OUT_DIR",
@@ -26,9 +28,14 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
   from selfplay import average  # pylint: disable=g-import-not-at-top
-  steps = average.average_run(args.run_dir, args.out, args.last,
+  steps = average.average_run(args.run_dirs, args.out, args.last,
                               online=args.online)
-  print(f"arena average: wrote {args.out}: the mean of "
-        f"{'online' if args.online else 'test-time'} parameters at steps "
-        f"{', '.join(map(str, steps))} of {args.run_dir}")
+  kind = "online" if args.online else "test-time"
+  if len(args.run_dirs) == 1:
+    source = f"at steps {', '.join(map(str, steps))} of {args.run_dirs[0]}"
+  else:
+    source = (f"of the last {args.last} checkpoint(s) of each of "
+              f"{', '.join(args.run_dirs)}")
+  print(f"arena average: wrote {args.out}: the mean of {kind} parameters "
+        f"{source}")
   return 0

@@ -10,7 +10,13 @@ weights leads to wider optima and better generalization"). Unlike
 works after the fact on any R-NaD run that kept its checkpoints
 (`run.keep_checkpoints`).
 
-`average_run` writes a new run directory: the source's config with
+The runs averaged may also be several (`arena average RUN_A RUN_B ...`):
+forks of one run under other seeds start from the same parameters, and the
+mean of such fine-tuned models can beat each of them (Wortsman et al. 2022,
+"Model soups"); whether it does here is an empirical question, so it is an
+option, not a default. Each run's checkpoints weigh the same.
+
+`average_run` writes a new run directory: the (first) source's config with
 test-time averaging off (its policy is its parameters) and one checkpoint at
 the last averaged step, whose parameters are the mean. Any player spec,
 tournament or `agents.rnad.load_policy` reads it like a trained run. The rest
@@ -25,6 +31,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -38,13 +45,17 @@ from selfplay import config as config_lib
 SOURCE_FILE = "averaged_from.json"
 
 
-def average_run(run_dir: str | os.PathLike[str],
+def average_run(run_dir: str | os.PathLike[str] | Sequence[
+                    str | os.PathLike[str]],
                 out_dir: str | os.PathLike[str], last: int, *,
                 online: bool = False) -> list[int]:
   """Writes `out_dir`: the mean of `run_dir`'s `last` latest checkpoints.
 
   Args:
-    run_dir: an R-NaD run directory.
+    run_dir: an R-NaD run directory, or several of the same game and
+      network (e.g. forks of one run): then the mean is over each one's
+      `last` latest checkpoints, every run weighing the same, and the rest of
+      the state is the first run's.
     out_dir: the new run directory; it must not exist. It is written in a
       temporary directory beside it and renamed, so it appears whole or not
       at all.
@@ -54,55 +65,83 @@ def average_run(run_dir: str | os.PathLike[str],
       `agent.test_policy_avg` on, else its parameters).
 
   Returns:
-    The averaged checkpoint steps, oldest first.
+    The averaged checkpoint steps of the first run, oldest first.
 
   Raises:
     ValueError: for a bad `last`, an existing `out_dir`, a run that is not
-      R-NaD, or one with fewer checkpoints than `last` (a `CheckpointError`,
-      itself a ValueError, for an unreadable run directory).
+      R-NaD, one with fewer checkpoints than `last`, or runs of other games
+      or networks than the first's (a `CheckpointError`, itself a ValueError,
+      for an unreadable run directory).
   """
-  run_dir, out_dir = pathlib.Path(run_dir), pathlib.Path(out_dir)
+  if isinstance(run_dir, (str, os.PathLike)):
+    run_dirs = [pathlib.Path(run_dir)]
+  else:
+    run_dirs = [pathlib.Path(r) for r in run_dir]
+  out_dir = pathlib.Path(out_dir)
+  if not run_dirs:
+    raise ValueError("no run directory to average")
   if last < 1:
     raise ValueError(f"the number of checkpoints must be >= 1, got {last}")
   if out_dir.exists():
     raise ValueError(f"{str(out_dir)!r} already exists; choose another "
                      "output directory")
-  config = config_lib.from_json(read_run_config(run_dir))
-  if not isinstance(config, config_lib.RNaDExperiment):
-    raise ValueError(f"{str(run_dir)!r} is a {type(config).__name__} run; "
-                     "checkpoint averaging reads R-NaD runs")
-  checkpointer = Checkpointer(run_dir, read_only=True)
-  try:
-    steps = sorted(checkpointer.all_steps())
-  finally:
-    checkpointer.close()
-  if len(steps) < last:
-    raise ValueError(
-        f"{str(run_dir)!r} has {len(steps)} checkpoint(s) "
-        f"({', '.join(map(str, steps)) or 'none'}); cannot average the last "
-        f"{last}")
-  steps = steps[-last:]
-  total = None
-  for step in steps:  # One checkpoint in memory at a time.
-    run = anakin.restore_run(run_dir, step=step)
-    params = run.state.params if online else run.agent.test_params(run.state)
-    total = params if total is None else jax.tree.map(jnp.add, total, params)
-  mean = jax.tree.map(lambda x: x / len(steps), total)
-  state = run.state
+  configs = [config_lib.from_json(read_run_config(r)) for r in run_dirs]
+  for r, c in zip(run_dirs, configs):
+    if not isinstance(c, config_lib.RNaDExperiment):
+      raise ValueError(f"{str(r)!r} is a {type(c).__name__} run; "
+                       "checkpoint averaging reads R-NaD runs")
+    for field in ("game", "network"):
+      mine = c.game if field == "game" else c.agent.network
+      first = (configs[0].game if field == "game"
+               else configs[0].agent.network)
+      if mine != first:
+        raise ValueError(f"{str(r)!r} has another {field} than "
+                         f"{str(run_dirs[0])!r}; only runs of the same game "
+                         "and network can be averaged")
+  config = configs[0]
+  all_steps = []
+  for r in run_dirs:
+    checkpointer = Checkpointer(r, read_only=True)
+    try:
+      steps = sorted(checkpointer.all_steps())
+    finally:
+      checkpointer.close()
+    if len(steps) < last:
+      raise ValueError(
+          f"{str(r)!r} has {len(steps)} checkpoint(s) "
+          f"({', '.join(map(str, steps)) or 'none'}); cannot average the last "
+          f"{last}")
+    all_steps.append(steps[-last:])
+  total, state = None, None
+  for r, steps in zip(run_dirs, all_steps):
+    for step in steps:  # One checkpoint in memory at a time.
+      run = anakin.restore_run(r, step=step)
+      params = run.state.params if online else run.agent.test_params(
+          run.state)
+      total = params if total is None else jax.tree.map(jnp.add, total,
+                                                        params)
+      if state is None and step == steps[-1]:
+        state = run.state  # The first run's last checkpoint.
+  mean = jax.tree.map(lambda x: x / sum(map(len, all_steps)), total)
   if isinstance(state.extras, rnad_learner.RNaDAveragedExtras):
     state, _ = rnad_learner.toggle_test_average(state)
   state = state._replace(params=mean)
   config = dataclasses.replace(
       config, agent=dataclasses.replace(config.agent, test_policy_avg=0.0))
+  steps = all_steps[0]
+  if len(run_dirs) == 1:
+    source = {"run_dir": str(run_dirs[0].absolute()), "steps": steps}
+  else:
+    source = {"runs": [{"run_dir": str(r.absolute()), "steps": s}
+                       for r, s in zip(run_dirs, all_steps)]}
+  source["params"] = "online" if online else "test"
 
   out_dir.parent.mkdir(parents=True, exist_ok=True)
   staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.",
                                           dir=out_dir.parent))
   try:
     write_json_atomic(staging / CONFIG_FILE, config_lib.to_json(config))
-    write_json_atomic(staging / SOURCE_FILE, {
-        "run_dir": str(run_dir.absolute()), "steps": steps,
-        "params": "online" if online else "test"})
+    write_json_atomic(staging / SOURCE_FILE, source)
     out = Checkpointer(staging)
     try:
       out.save(state)

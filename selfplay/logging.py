@@ -4,6 +4,7 @@ the machine each invocation of a run trained on."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import pathlib
@@ -97,8 +98,17 @@ class MetricsLogger:
     self._file = open(self._run_dir / METRICS_FILE, "a", encoding="utf-8")
     self._tb = None
     if tensorboard:
-      from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
-      self._tb = SummaryWriter(str(self._run_dir / "tb"))
+      try:
+        from tensorboardX import SummaryWriter  # pylint: disable=g-import-not-at-top
+      except ImportError:
+        # A dependency of arena, so only a broken install lacks it; the run
+        # goes on, its metrics in metrics.jsonl alone.
+        logging.getLogger(__name__).warning(
+            "tensorboardX is not installed (pip install -e . installs it); "
+            "metrics go to %s only, not to TensorBoard",
+            self._run_dir / METRICS_FILE)
+      else:
+        self._tb = SummaryWriter(str(self._run_dir / "tb"))
 
   def write(self, step: int, metrics: Mapping[str, Any]) -> dict[str, Any]:
     """Logs `metrics` at learner step `step`; returns the record written."""

@@ -19,19 +19,22 @@ from selfplay import average
 from selfplay import config as config_lib
 
 
-def _make_run(run_dir, *overrides):
-  """A Kuhn R-NaD run with checkpoints at steps 10, 20, 30 of unlike params.
+def _make_run(run_dir, *overrides, shift=0.0, steps=(10, 20, 30)):
+  """A Kuhn R-NaD run with checkpoints at `steps` of unlike params.
 
   Returns the saved states by step. With test-time averaging on, each
   state's average is its parameters doubled, so it differs from them.
+  `shift` is added to every parameter (another run's).
   """
   config = config_lib.load("kuhn_rnad", ["agent.network.hidden_sizes=(4,)",
                                          *overrides])
   _, agent = anakin.build(config)
   states = {}
   checkpointer = Checkpointer(run_dir)
-  for i, step in enumerate((10, 20, 30)):
+  for i, step in enumerate(steps):
     state = agent.init(jax.random.key(i))._replace(step=jnp.int32(step))
+    state = state._replace(params=jax.tree.map(lambda x: x + shift,
+                                               state.params))
     if isinstance(state.extras, rnad_learner.RNaDAveragedExtras):
       state = state._replace(extras=state.extras._replace(
           params_avg=jax.tree.map(lambda x: 2 * x, state.params)))
@@ -115,3 +118,32 @@ def test_cli_refuses_existing_output_and_missing_run(tmp_path, capsys):
   assert cli.main(["average", str(tmp_path / "run"), "--last", "3", "--out",
                    str(tmp_path / "ok")]) == cli.EXIT_OK
   assert "steps 10, 20, 30" in capsys.readouterr().out
+
+
+
+def test_several_runs_average_to_the_mean_of_all_their_checkpoints(
+    tmp_path, capsys):
+  a = _make_run(tmp_path / "a")
+  b = _make_run(tmp_path / "b", shift=1.0, steps=(40, 50))
+  out = tmp_path / "soup"
+  assert cli.main(["average", str(tmp_path / "a"), str(tmp_path / "b"),
+                   "--last", "2", "--out", str(out)]) == cli.EXIT_OK
+  assert "of the last 2 checkpoint(s) of each of" in capsys.readouterr().out
+  restored = anakin.restore_run(out)
+  _assert_mean(restored.state.params, [a[20].params, a[30].params,
+                                       b[40].params, b[50].params])
+  assert int(restored.state.step) == 30  # The rest is the first run's.
+  source = json.loads((out / average.SOURCE_FILE).read_text())
+  assert [r["steps"] for r in source["runs"]] == [[20, 30], [40, 50]]
+  assert rnad.load_policy(out).game.get_type().short_name == "kuhn_poker"
+
+
+def test_runs_of_another_network_are_refused(tmp_path, capsys):
+  _make_run(tmp_path / "a")
+  _make_run(tmp_path / "b", "agent.network.hidden_sizes=(8,)")
+  assert cli.main(["average", str(tmp_path / "a"), str(tmp_path / "b"),
+                   "--last", "1", "--out", str(tmp_path / "x")]
+                  ) == cli.EXIT_USAGE
+  err = capsys.readouterr().err
+  assert "has another network than" in err and "Traceback" not in err
+  assert not (tmp_path / "x").exists()

@@ -1,0 +1,27 @@
+"""`selfplay.logging.MetricsLogger`: JSON lines, and TensorBoard when it can."""
+
+import logging
+import sys
+
+from selfplay import logging as log_lib
+
+
+def test_metrics_go_to_json_lines_and_tensorboard(tmp_path):
+  logger = log_lib.MetricsLogger(tmp_path)
+  logger.write(3, {"loss": 0.5, "name": "x"})
+  logger.close()
+  [record] = log_lib.read_metrics(tmp_path)
+  assert record["step"] == 3 and record["loss"] == 0.5
+  assert any((tmp_path / "tb").iterdir())
+
+
+def test_without_tensorboardx_the_run_logs_json_lines_only(
+    tmp_path, monkeypatch, caplog):
+  monkeypatch.setitem(sys.modules, "tensorboardX", None)  # Import fails.
+  with caplog.at_level(logging.WARNING):
+    logger = log_lib.MetricsLogger(tmp_path)
+  logger.write(1, {"loss": 1.0})
+  logger.close()
+  assert "tensorboardX is not installed" in caplog.text
+  assert [r["loss"] for r in log_lib.read_metrics(tmp_path)] == [1.0]
+  assert not (tmp_path / "tb").exists()

@@ -86,19 +86,18 @@ def average_run(run_dir: str | os.PathLike[str] | Sequence[
     raise ValueError(f"{str(out_dir)!r} already exists; choose another "
                      "output directory")
   configs = [config_lib.from_json(read_run_config(r)) for r in run_dirs]
+  config = configs[0]
   for r, c in zip(run_dirs, configs):
     if not isinstance(c, config_lib.RNaDExperiment):
       raise ValueError(f"{str(r)!r} is a {type(c).__name__} run; "
                        "checkpoint averaging reads R-NaD runs")
-    for field in ("game", "network"):
-      mine = c.game if field == "game" else c.agent.network
-      first = (configs[0].game if field == "game"
-               else configs[0].agent.network)
+    for field, mine, first in (("game", c.game, config.game),
+                               ("network", c.agent.network,
+                                config.agent.network)):
       if mine != first:
         raise ValueError(f"{str(r)!r} has another {field} than "
                          f"{str(run_dirs[0])!r}; only runs of the same game "
                          "and network can be averaged")
-  config = configs[0]
   all_steps = []
   for r in run_dirs:
     checkpointer = Checkpointer(r, read_only=True)
@@ -120,8 +119,8 @@ def average_run(run_dir: str | os.PathLike[str] | Sequence[
           run.state)
       total = params if total is None else jax.tree.map(jnp.add, total,
                                                         params)
-      if state is None and step == steps[-1]:
-        state = run.state  # The first run's last checkpoint.
+    if state is None:
+      state = run.state  # The first run's last checkpoint.
   mean = jax.tree.map(lambda x: x / sum(map(len, all_steps)), total)
   if isinstance(state.extras, rnad_learner.RNaDAveragedExtras):
     state, _ = rnad_learner.toggle_test_average(state)

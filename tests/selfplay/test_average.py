@@ -120,7 +120,6 @@ def test_cli_refuses_existing_output_and_missing_run(tmp_path, capsys):
   assert "steps 10, 20, 30" in capsys.readouterr().out
 
 
-
 def test_several_runs_average_to_the_mean_of_all_their_checkpoints(
     tmp_path, capsys):
   a = _make_run(tmp_path / "a")

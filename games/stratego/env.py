@@ -37,6 +37,9 @@ class Stratego(api.Game):
     deployment: "random" (uniform setups sampled by `init`), "fixed" (`setup`,
       or the variant's default setup) or "phase" (the players place their
       pieces as actions).
+    flag_danger: weight of the threat to each Flag in `potential` (reward
+      shaping only; the rules ignore it), in shares of one army: 0 counts
+      material alone.
   """
 
   variant_name: str = "classic"
@@ -45,6 +48,7 @@ class Stratego(api.Game):
   more_squares_rule: bool = True
   setup: str | None = None
   deployment: str | None = None
+  flag_danger: float = 0.0
   name: ClassVar[str] = "stratego"
 
   def __post_init__(self):
@@ -65,6 +69,11 @@ class Stratego(api.Game):
                        f"{self.deployment!r}")
     if self.setup:
       config.parse_setup(v, self.setup)  # Raises ValueError when malformed.
+    if (isinstance(self.flag_danger, bool)
+        or not isinstance(self.flag_danger, (int, float))
+        or not 0.0 <= self.flag_danger < float("inf")):
+      raise ValueError(f"flag_danger must be a number >= 0, got "
+                       f"{self.flag_danger!r}")
 
   @property
   def variant(self) -> config.Variant:
@@ -118,21 +127,28 @@ class Stratego(api.Game):
     return observe_lib.observe(self, state, jnp.asarray(player, jnp.int32))
 
   def potential(self, state: state_lib.State) -> jax.Array:
-    """[2] float32: each player's material lead, a share of one army's value.
+    """[2] float32: each player's lead, in shares of one army's value.
 
-    Material counts `config.PIECE_VALUES` over the pieces on the board, so
-    the potential is 0 until deployment ends (both armies are the same) and
-    moves only when a battle removes pieces: +-1 would be one whole army
-    up. For reward shaping (`games.api.Game.potential`).
+    Material counts `config.PIECE_VALUES` over the pieces on the board: +-1
+    would be one whole army up. With `flag_danger` w > 0 the lead also
+    counts w * (danger to the opponent's Flag - danger to one's own), where
+    a Flag's danger is 1 with an enemy piece that can move next to it, 2/3
+    at two squares (Manhattan distance), 1/3 at three, else 0: so bringing
+    a piece up to the enemy Flag pays, and so does driving one away from
+    (or taking one next to) one's own. The lead is 0 until deployment ends,
+    and zero-sum. For reward shaping (`games.api.Game.potential`).
     """
     v = self.variant
-    values = jnp.asarray(config.PIECE_VALUES, jnp.float32)[
-        state.rank.astype(jnp.int32)]
+    rank = state.rank.astype(jnp.int32)
+    values = jnp.asarray(config.PIECE_VALUES, jnp.float32)[rank]
     material = jnp.stack([jnp.sum(jnp.where(state.owner == p, values, 0.0))
                           for p in (0, 1)])
     army = float(np.dot(v.army, config.PIECE_VALUES))
-    lead = jnp.where(state.deploy_step >= self.deploy_total,
-                     (material[0] - material[1]) / army, 0.0)
+    lead = (material[0] - material[1]) / army
+    if self.flag_danger:
+      danger = _flag_danger(v, rank, state.owner)
+      lead += self.flag_danger * (danger[1] - danger[0])
+    lead = jnp.where(state.deploy_step >= self.deploy_total, lead, 0.0)
     return jnp.stack([lead, -lead])
 
   @property
@@ -167,15 +183,43 @@ class Stratego(api.Game):
             f"{config.square_name(self.variant, t.action_to[action])}")
 
 
+#: Manhattan distance at which an enemy piece stops endangering a Flag.
+_DANGER_RADIUS = 4
+
+
+def _flag_danger(variant: config.Variant, rank: jax.Array,
+                 owner: jax.Array) -> jax.Array:
+  """[2] float32: the threat to each player's Flag (see `potential`).
+
+  1 - (d - 1) / 3 for the nearest enemy piece that can move, at Manhattan
+  distance d (lakes ignored), floored at 0; 0 without a Flag or movers.
+  """
+  squares = np.arange(variant.height * variant.width)
+  rows, cols = squares // variant.width, squares % variant.width
+  dist = jnp.asarray(np.abs(rows[:, None] - rows[None, :])
+                     + np.abs(cols[:, None] - cols[None, :]), jnp.float32)
+  mover = (rank >= 1) & (rank < config.BOMB)
+  out = []
+  for p in (0, 1):
+    flag = (rank == config.FLAG) & (owner == p)
+    enemy = mover & (owner == 1 - p)
+    # [flag square, enemy square] distances of the pairs present.
+    d = jnp.where(flag[:, None] & enemy[None, :], dist, float(_DANGER_RADIUS))
+    out.append(jnp.maximum(0.0, 1.0 - (jnp.min(d) - 1.0) /
+                           (_DANGER_RADIUS - 1)))
+  return jnp.stack(out)
+
+
 def make_stratego(variant: str = "classic", max_plies: int | None = None,
                   two_square_rule: bool = True, more_squares_rule: bool = True,
                   setup: str | None = None,
-                  deployment: str | None = None) -> Stratego:
+                  deployment: str | None = None,
+                  flag_danger: float = 0.0) -> Stratego:
   """Registry factory: `games.make("stratego", variant="barrage")`."""
   return Stratego(variant_name=variant, max_plies=max_plies,
                   two_square_rule=two_square_rule,
                   more_squares_rule=more_squares_rule, setup=setup,
-                  deployment=deployment)
+                  deployment=deployment, flag_danger=flag_danger)
 
 
 @functools.lru_cache(maxsize=None)

@@ -136,7 +136,9 @@ class Stratego(api.Game):
     at two squares (Manhattan distance), 1/3 at three, else 0: so bringing
     a piece up to the enemy Flag pays, and so does driving one away from
     (or taking one next to) one's own. The lead is 0 until deployment ends,
-    and zero-sum. For reward shaping (`games.api.Game.potential`).
+    and zero-sum. Without a deployment phase the danger term can be nonzero
+    at the first move; its shaping then sums to a constant of the setup,
+    which no move changes. For reward shaping (`games.api.Game.potential`).
     """
     v = self.variant
     rank = state.rank.astype(jnp.int32)

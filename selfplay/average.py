@@ -127,13 +127,9 @@ def average_run(run_dir: str | os.PathLike[str] | Sequence[
   state = state._replace(params=mean)
   config = dataclasses.replace(
       config, agent=dataclasses.replace(config.agent, test_policy_avg=0.0))
-  steps = all_steps[0]
-  if len(run_dirs) == 1:
-    source = {"run_dir": str(run_dirs[0].absolute()), "steps": steps}
-  else:
-    source = {"runs": [{"run_dir": str(r.absolute()), "steps": s}
-                       for r, s in zip(run_dirs, all_steps)]}
-  source["params"] = "online" if online else "test"
+  source = {"runs": [{"run_dir": str(r.absolute()), "steps": s}
+                     for r, s in zip(run_dirs, all_steps)],
+            "params": "online" if online else "test"}
 
   out_dir.parent.mkdir(parents=True, exist_ok=True)
   staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.",
@@ -150,4 +146,4 @@ def average_run(run_dir: str | os.PathLike[str] | Sequence[
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise
-  return steps
+  return all_steps[0]

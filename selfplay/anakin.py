@@ -366,9 +366,11 @@ def train(config: config_lib.RNaDExperiment,
   shown: dict[str, Any] = {}  # latest value of every metric
   logged_step = -1
 
-  def log(step: int, metrics, evaluate: bool) -> None:
+  window = log_lib.MetricsMean()  # the learner's metrics since the last log
+
+  def log(step: int, evaluate: bool) -> None:
     nonlocal logged_step
-    metrics = dict(jax.device_get(metrics))
+    metrics = window.pop() or {}
     metrics.update(steps_per_s=rate, elapsed_s=elapsed(), cpu_s=cpu(),
                    games=step * config.agent.batch_size)
     if evaluate:
@@ -411,6 +413,7 @@ def train(config: config_lib.RNaDExperiment,
           state, metrics = updates[k](state)
         else:
           state, metrics = updates[k](state, pool.draw(step))
+        window.add(metrics, k)
         step = int(jax.device_get(state.step))
         if pool is not None:
           pool.maybe_add(step, state.params)
@@ -420,7 +423,7 @@ def train(config: config_lib.RNaDExperiment,
           rate_t, rate_step = now, step
         due_eval = next_eval is not None and step >= next_eval
         if step >= next_log or due_eval or step >= num_steps:
-          log(step, metrics, evaluate=due_eval)
+          log(step, evaluate=due_eval)
           if due_eval:
             next_eval = step + run_cfg.eval_every - step % run_cfg.eval_every
           next_log = step + run_cfg.log_every - step % run_cfg.log_every
@@ -430,7 +433,7 @@ def train(config: config_lib.RNaDExperiment,
           save()
           last_ckpt_time, last_ckpt_step = now, step
       if metrics is not None and logged_step != step:  # stopped early
-        log(step, metrics, evaluate=next_eval is not None)
+        log(step, evaluate=next_eval is not None)
     save()
   finally:
     bar.close()

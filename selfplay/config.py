@@ -53,7 +53,9 @@ class RunConfig:
   # networks on CPU, where a loop around the rollout loop is slow; or use K=1.
   unroll_steps: bool = False
   time_limit_s: float = 0.0  # 0: no limit
-  log_every: int = 1_000  # learner steps
+  # Learner steps between records; a record holds the mean of each learner
+  # metric over the steps since the one before (`logging.MetricsMean`).
+  log_every: int = 1_000
   eval_every: int = 5_000  # learner steps; 0 disables evaluation
   # Games too large for exact NashConv: games against each bot per evaluation
   # (0: none), seats alternated.

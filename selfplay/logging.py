@@ -84,6 +84,37 @@ def _to_python(value: Any) -> Any:
   return value
 
 
+class MetricsMean:
+  """The mean of each learner metric over the updates since the last record.
+
+  A record every `log_every` learner steps then reports those steps, not
+  only the last one's batch (one batch of 8 games is too few to read a
+  result against a bot from). Sums stay on the device until `pop`, so adding
+  costs no transfer; `pop` returns the means (None when nothing was added)
+  and starts over. An update of several compiled steps (`steps_per_call`)
+  already reports their mean, so it counts by its steps.
+  """
+
+  def __init__(self):
+    self._sum = None
+    self._count = 0
+
+  def add(self, metrics: Mapping[str, Any], steps: int = 1) -> None:
+    scaled = jax.tree.map(lambda m: m * steps, dict(metrics))
+    self._sum = scaled if self._sum is None else jax.tree.map(
+        lambda a, b: a + b, self._sum, scaled)
+    self._count += steps
+
+  def pop(self) -> dict[str, Any] | None:
+    if self._sum is None:
+      return None
+    sums = jax.device_get(self._sum)
+    mean = {k: np.asarray(v, np.float64) / self._count for k, v in
+            sums.items()}
+    self._sum, self._count = None, 0
+    return mean
+
+
 class MetricsLogger:
   """Appends one JSON object per record to RUN_DIR/metrics.jsonl and mirrors
   scalars to TensorBoard event files in RUN_DIR/tb/.

@@ -325,13 +325,14 @@ def train(config: config_lib.D4PGExperiment,
   recent_returns: list[float] = []
   shown: dict[str, Any] = {}
   logged_step = -1
-  metrics = None
 
-  def log(step: int, metrics, evaluate: bool) -> None:
+  window = log_lib.MetricsMean()  # the learner's metrics since the last log
+
+  def log(step: int, evaluate: bool) -> None:
     nonlocal logged_step, recent_returns
     now = time.monotonic()
     dt = max(now - rate["t"], 1e-9)
-    record = dict(jax.device_get(metrics)) if metrics is not None else {}
+    record = window.pop() or {}
     record.update(
         env_steps=counters["env_steps"], episodes=counters["episodes"],
         updates_per_s=(step - rate["step"]) / dt,
@@ -405,11 +406,12 @@ def train(config: config_lib.D4PGExperiment,
             actors.check_alive()
           continue
         state, metrics = update(state, k)
+        window.add(metrics, k)
         step = int(jax.device_get(state.step))
         actors.broadcast(jax.device_get(state.params["policy"]))
         due_eval = next_eval is not None and step >= next_eval
         if step >= next_log or due_eval or step >= num_steps:
-          log(step, metrics, evaluate=due_eval)
+          log(step, evaluate=due_eval)
           if due_eval:
             next_eval = step + run_cfg.eval_every - step % run_cfg.eval_every
           next_log = step + run_cfg.log_every - step % run_cfg.log_every
@@ -420,7 +422,7 @@ def train(config: config_lib.D4PGExperiment,
           save()
           last_ckpt_time, last_ckpt_step = now, step
       if logged_step != step:
-        log(step, metrics, evaluate=next_eval is not None)
+        log(step, evaluate=next_eval is not None)
     save()
   finally:
     if actors is not None:

@@ -53,6 +53,23 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
   assert all(r["device"].startswith("cpu: ") for r in sessions)
 
 
+def test_a_record_holds_the_mean_of_the_steps_since_the_last(tmp_path):
+  # The same run logged every 10 steps and every 20: each 20-step record is
+  # the mean of the two 10-step records it covers, not the last step's.
+  anakin.train(_cfg(), tmp_path / "a", num_steps=40, progress="off")
+  anakin.train(_cfg("run.log_every=20"), tmp_path / "b", num_steps=40,
+               progress="off")
+  every_10 = {r["step"]: r for r in log_lib.read_metrics(tmp_path / "a")}
+  every_20 = {r["step"]: r for r in log_lib.read_metrics(tmp_path / "b")}
+  assert sorted(every_20) == [20, 40]
+  for step in (20, 40):
+    for name in ("loss", "loss_policy", "return_player0"):
+      halves = [every_10[step - 10][name], every_10[step][name]]
+      assert halves[0] != halves[1]
+      np.testing.assert_allclose(every_20[step][name], np.mean(halves),
+                                 rtol=1e-5)
+
+
 def test_resume_under_a_new_seed_forks_the_run(tmp_path):
   """`--resume COPY --seed N`: a copy of a run continued under another seed
   plays other games from the same parameters; the fork, resumed again under

@@ -25,3 +25,16 @@ def test_without_tensorboardx_the_run_logs_json_lines_only(
   assert "tensorboardX is not installed" in caplog.text
   assert [r["loss"] for r in log_lib.read_metrics(tmp_path)] == [1.0]
   assert not (tmp_path / "tb").exists()
+
+
+def test_metrics_mean_weights_updates_by_their_steps_and_starts_over():
+  window = log_lib.MetricsMean()
+  assert window.pop() is None
+  window.add({"loss": 1.0, "return": 0.0})
+  window.add({"loss": 4.0, "return": 1.0}, steps=3)  # a mean of 3 steps
+  mean = window.pop()
+  assert mean["loss"] == (1.0 + 3 * 4.0) / 4
+  assert mean["return"] == 0.75
+  assert window.pop() is None
+  window.add({"loss": 2.0})
+  assert window.pop()["loss"] == 2.0

@@ -17,8 +17,12 @@ games (2.8 steps/s at 8 against 0.6 at 32 on one core), so the same games
 give four times the updates, and the batch-8 run matched the batch-32 run's
 2-hour evaluation (0.66 against random, 0.19 against the heuristic) within
 half an hour. Half the batch's steps are computed (`compute_fraction` 0.5;
-random-ish self-play games last about 80 of the 224 steps), which
-occasionally leaves a long game out of an update (`games_dropped`). The
+random-ish self-play games last about 80 of the 224 steps). Games that
+do not fit are left out of the update (`games_dropped`): 10% to 13% of them
+once self-play games reach about 110 plies; computing 75% keeps them all
+but did not play better at two hours
+(`benchmarks/stratego_small_results.md`, "Every self-play game in its
+update"). The
 regularisation iterations are counted in learner steps, so they are four
 times as many steps as at batch 32 (the same games per iteration).
 

@@ -138,6 +138,10 @@ class RNaDConfig:
   # longest possible game (Stratego); 1 computes every step.
   compute_fraction: float = 1.0
   rho_vtrace: float = math.inf
+  # "neurd" (R-NaD's, `agents.rnad.losses.neurd_loss`) or "softmax_pg" (the
+  # all-actions softmax policy gradient, `losses.softmax_pg_loss`; it ignores
+  # `neurd.beta` and uses `neurd.clip`): the same v-trace estimates either way.
+  policy_loss: str = "neurd"
   neurd: NeuRDConfig = dataclasses.field(default_factory=NeuRDConfig)
   finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
   network: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
@@ -174,5 +178,8 @@ class RNaDConfig:
     if not self.q_sampled_correction and not self.network.q_head:
       raise ValueError("agent.q_sampled_correction=False needs "
                        "agent.network.q_head=True")
+    if self.policy_loss not in ("neurd", "softmax_pg"):
+      raise ValueError("agent.policy_loss must be 'neurd' or 'softmax_pg', "
+                       f"got {self.policy_loss!r}")
     if self.c_vtrace <= 0 or self.rho_vtrace <= 0:
       raise ValueError("c_vtrace and rho_vtrace must be > 0")

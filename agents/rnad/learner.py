@@ -13,6 +13,7 @@ their baseline (`agents.rnad.losses`).
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, NamedTuple
 
 import chex
@@ -149,6 +150,13 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
                  b2=config.adam.b2, eps=config.adam.eps))
   finetune = config.finetune
 
+  if config.policy_loss == "softmax_pg":
+    policy_loss = functools.partial(losses.softmax_pg_loss,
+                                    clip=config.neurd.clip)
+  else:
+    policy_loss = functools.partial(losses.neurd_loss, beta=config.neurd.beta,
+                                    clip=config.neurd.clip)
+
   def finetuning(step: jax.Array) -> jax.Array:
     return (finetune.from_learner_steps >= 0) & (
         step >= finetune.from_learner_steps)
@@ -216,11 +224,8 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
         loss_q += jax.vmap(losses.value_loss, in_axes=1)(
             jnp.sum(out.q * action_oh, -1), vtrace.sampled_return,
             mask).sum()
-      loss_pi += jax.vmap(
-          lambda l, p, q, lg, m: losses.neurd_loss(
-              l, p, q, lg, m, beta=config.neurd.beta, clip=config.neurd.clip),
-          in_axes=1)(out.logits, sg(pi), vtrace.q_estimate, legal,
-                     mask).sum()
+      loss_pi += jax.vmap(policy_loss, in_axes=1)(
+          out.logits, sg(pi), vtrace.q_estimate, legal, mask).sum()
     loss_v, loss_pi = loss_v / num_valid, loss_pi / num_valid
     loss_q = loss_q / num_valid
     entropy = -jnp.sum(jnp.where(learned, jnp.sum(pi * log_pi, -1), 0.0))

@@ -47,6 +47,8 @@ import chex
 import jax
 import jax.numpy as jnp
 
+from agents.rnad.networks import legal_policy
+
 
 class VTraceOutput(NamedTuple):
   v_target: jax.Array  # [T] float32, v-trace value target (0 off-turn)
@@ -164,6 +166,39 @@ def value_loss(value: jax.Array, v_target: jax.Array,
   chex.assert_equal_shape([value, v_target, mask])
   err = value - jax.lax.stop_gradient(v_target)
   return jnp.sum(jnp.where(mask, err * err, 0.0))
+
+
+def softmax_pg_loss(logits: jax.Array, policy: jax.Array, q: jax.Array,
+                    legal: jax.Array, mask: jax.Array, *,
+                    clip: float) -> jax.Array:
+  """All-actions softmax policy-gradient loss summed over masked steps.
+
+  The alternative NeuRD is contrasted with (Hennes et al. 2020,
+  arXiv:1906.00190, section 3): the gradient with respect to the logit of
+  each legal action is pi(a) times its (clipped) advantage Q(a) -
+  sum_b pi(b) Q(b) when `policy` is the logits' own policy, so improbable
+  actions move little and there is no logit threshold. With the sampled Q
+  estimate of `two_player_vtrace` this is the importance-weighted REINFORCE
+  update with the value as baseline.
+
+  Args:
+    logits: [T, A] raw logits.
+    policy: [T, A] the policy the advantage is relative to.
+    q: [T, A] Q estimates.
+    legal: [T, A] bool.
+    mask: [T] bool, steps that count.
+    clip: advantage clipping.
+
+  Returns:
+    [] loss.
+  """
+  chex.assert_rank([logits, policy, q, legal], 2)
+  chex.assert_equal_shape([logits, policy, q, legal])
+  advantage = q - jnp.sum(policy * q, -1, keepdims=True)
+  advantage = jax.lax.stop_gradient(jnp.clip(advantage, -clip, clip))
+  pi = legal_policy(logits, legal)
+  per_step = -jnp.sum(jnp.where(legal, pi * advantage, 0.0), -1)
+  return jnp.sum(jnp.where(mask, per_step, 0.0))
 
 
 def neurd_loss(logits: jax.Array, policy: jax.Array, q: jax.Array,

@@ -174,7 +174,8 @@ def test_q_head_is_regressed_and_is_the_policy_baseline():
 
 
 @pytest.mark.parametrize("field, value", [("test_policy_avg", 1.5),
-                                          ("compute_fraction", 0.0)])
+                                          ("compute_fraction", 0.0),
+                                          ("policy_loss", "pg")])
 def test_bad_options_are_refused(field, value):
   with pytest.raises(ValueError, match=field):
     RNaDConfig(**{field: value})

@@ -209,3 +209,36 @@ def test_entropy_schedule():
 def test_config_errors(kwargs, match):
   with pytest.raises(ValueError, match=match):
     RNaDConfig(**kwargs)
+
+
+def test_softmax_pg_loss_and_gradient_by_hand():
+  logits = jnp.log(jnp.array([[0.5, 0.3, 0.2]]))
+  pi = jnp.array([[0.5, 0.3, 0.2]])
+  q = jnp.array([[1.0, 0.0, 2.0]])
+  legal = jnp.ones((1, 3), bool)
+  mask = jnp.array([True])
+  loss = lambda l, clip=100.0: losses.softmax_pg_loss(
+      l, pi, q, legal, mask, clip=clip)
+  # advantage = q - 0.9 = [0.1, -0.9, 1.1]; loss = -sum(pi * adv) = 0
+  np.testing.assert_allclose(loss(logits), 0.0, atol=1e-6)
+  # d/dl_b = -pi_b (adv_b - sum pi adv) = -pi_b adv_b = [-0.05, 0.27, -0.22]:
+  # NeuRD's force (test above) scaled by each action's probability.
+  np.testing.assert_allclose(jax.grad(loss)(logits), [[-0.05, 0.27, -0.22]],
+                             atol=1e-6)
+  # clip=0.5: advantages [0.1, -0.5, 0.5] -> -[0.05, -0.15, 0.1]
+  np.testing.assert_allclose(jax.grad(lambda l: loss(l, clip=0.5))(logits),
+                             [[-0.05, 0.15, -0.1]], atol=1e-6)
+  assert losses.softmax_pg_loss(logits, pi, q, legal, jnp.array([False]),
+                                clip=100.0) == 0.0
+
+
+def test_softmax_pg_ignores_illegal_actions():
+  logits = jnp.array([[0.0, 50.0, 0.0]])
+  legal = jnp.array([[True, False, True]])
+  pi = jnp.array([[0.5, 0.0, 0.5]])
+  q = jnp.array([[1.0, 9.0, 0.0]])
+  f = lambda l: losses.softmax_pg_loss(l, pi, q, legal, jnp.array([True]),
+                                       clip=100.0)
+  # adv = [0.5, ., -0.5]; gradient -pi * adv = [-0.25, 0, 0.25]
+  np.testing.assert_allclose(jax.grad(f)(logits), [[-0.25, 0.0, 0.25]],
+                             atol=1e-6)

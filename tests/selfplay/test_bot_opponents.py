@@ -110,14 +110,15 @@ def test_unknown_bot_is_named_before_the_run_starts(tmp_path):
   assert not (tmp_path / "run").exists()
 
 
-def test_training_against_a_bot_learns_to_beat_it(tmp_path):
+@pytest.mark.parametrize("policy_loss", ["neurd", "softmax_pg"])
+def test_training_against_a_bot_learns_to_beat_it(tmp_path, policy_loss):
   # Kuhn poker against a uniformly random player, who folds the King as
   # often as the Jack: a best response wins about 0.5 a game, so the run's
-  # result against the bot must climb.
+  # result against the bot must climb, with either policy loss.
   cfg = config_lib.load("kuhn_rnad", [
       "run.bot_opponents=('random',)", "run.bot_opponent_fraction=1.0",
       "run.steps_per_call=10", "run.log_every=10", "run.eval_every=0",
-      "agent.batch_size=64"])
+      "agent.batch_size=64", f"agent.policy_loss={policy_loss}"])
   anakin.train(cfg, tmp_path, num_steps=400, progress="off")
   records = [json.loads(line) for line in
              (tmp_path / "metrics.jsonl").read_text().splitlines()]

@@ -2,13 +2,14 @@
 
 Regularised Nash Dynamics (Perolat et al. 2022, arXiv:2206.15378, the
 learning rule of DeepNash). Learning proceeds in iterations; within one, the
-policy is trained by NeuRD on a game whose rewards are transformed by
-`eta * log(pi / pi_reg)`, where pi_reg blends the two latest fixed points
-(`alpha` grows from 0 to 1 over the first half of the iteration). At the end
-of an iteration the slowly averaged target network becomes the new
-regularisation policy. With a Q head (`NetworkConfig.q_head`) the loss also
-regresses it on the sampled actions' returns, and the Q estimates use it as
-their baseline (`agents.rnad.losses`).
+policy is trained by NeuRD (or, with `policy_loss="softmax_pg"`, the softmax
+policy gradient on the same estimates) on a game whose rewards are
+transformed by `eta * log(pi / pi_reg)`, where pi_reg blends the two latest
+fixed points (`alpha` grows from 0 to 1 over the first half of the
+iteration). At the end of an iteration the slowly averaged target network
+becomes the new regularisation policy. With a Q head
+(`NetworkConfig.q_head`) the loss also regresses it on the sampled actions'
+returns, and the Q estimates use it as their baseline (`agents.rnad.losses`).
 """
 
 from __future__ import annotations

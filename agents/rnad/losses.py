@@ -19,7 +19,8 @@ enters the value target, and each action b gets the unbiased estimate
   Q(b) = -eta * log(pi(b)/pi_reg(b)) + V(x)
          + 1[b = a] / mu(a) * (r + w_opp * (R_between + v_next) - V(x))
 
-used by the NeuRD policy loss.
+used by the NeuRD policy loss (or by the softmax policy gradient,
+`softmax_pg_loss`, which weighs each action's advantage by its probability).
 
 With a learned action-value `Q_hat` (a network's Q head) as an
 action-dependent baseline, the estimate becomes

@@ -169,6 +169,15 @@ def value_loss(value: jax.Array, v_target: jax.Array,
   return jnp.sum(jnp.where(mask, err * err, 0.0))
 
 
+def _clipped_advantage(logits: jax.Array, policy: jax.Array, q: jax.Array,
+                       legal: jax.Array, clip: float) -> jax.Array:
+  """[T, A] Q - sum_b policy(b) Q(b), clipped to [-clip, clip], no gradient."""
+  chex.assert_rank([logits, policy, q, legal], 2)
+  chex.assert_equal_shape([logits, policy, q, legal])
+  advantage = q - jnp.sum(policy * q, -1, keepdims=True)
+  return jax.lax.stop_gradient(jnp.clip(advantage, -clip, clip))
+
+
 def softmax_pg_loss(logits: jax.Array, policy: jax.Array, q: jax.Array,
                     legal: jax.Array, mask: jax.Array, *,
                     clip: float) -> jax.Array:
@@ -180,23 +189,10 @@ def softmax_pg_loss(logits: jax.Array, policy: jax.Array, q: jax.Array,
   sum_b pi(b) Q(b) when `policy` is the logits' own policy, so improbable
   actions move little and there is no logit threshold. With the sampled Q
   estimate of `two_player_vtrace` this is the importance-weighted REINFORCE
-  update with the value as baseline.
-
-  Args:
-    logits: [T, A] raw logits.
-    policy: [T, A] the policy the advantage is relative to.
-    q: [T, A] Q estimates.
-    legal: [T, A] bool.
-    mask: [T] bool, steps that count.
-    clip: advantage clipping.
-
-  Returns:
-    [] loss.
+  update with the value as baseline. Arguments and result as `neurd_loss`'s,
+  without `beta`.
   """
-  chex.assert_rank([logits, policy, q, legal], 2)
-  chex.assert_equal_shape([logits, policy, q, legal])
-  advantage = q - jnp.sum(policy * q, -1, keepdims=True)
-  advantage = jax.lax.stop_gradient(jnp.clip(advantage, -clip, clip))
+  advantage = _clipped_advantage(logits, policy, q, legal, clip)
   pi = legal_policy(logits, legal)
   per_step = -jnp.sum(jnp.where(legal, pi * advantage, 0.0), -1)
   return jnp.sum(jnp.where(mask, per_step, 0.0))
@@ -223,13 +219,10 @@ def neurd_loss(logits: jax.Array, policy: jax.Array, q: jax.Array,
   Returns:
     [] loss.
   """
-  chex.assert_rank([logits, policy, q, legal], 2)
-  chex.assert_equal_shape([logits, policy, q, legal])
+  advantage = _clipped_advantage(logits, policy, q, legal, clip)
   num_legal = jnp.maximum(jnp.sum(legal, -1, keepdims=True), 1)
   centred = logits - jnp.sum(jnp.where(legal, logits, 0.0), -1,
                              keepdims=True) / num_legal
-  advantage = q - jnp.sum(policy * q, -1, keepdims=True)
-  advantage = jax.lax.stop_gradient(jnp.clip(advantage, -clip, clip))
   sg_centred = jax.lax.stop_gradient(centred)
   force = (jnp.where(sg_centred < beta, jnp.maximum(advantage, 0.0), 0.0) +
            jnp.where(sg_centred > -beta, jnp.minimum(advantage, 0.0), 0.0))

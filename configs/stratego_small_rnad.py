@@ -20,11 +20,10 @@ half an hour. Half the batch's steps are computed (`compute_fraction` 0.5;
 random-ish self-play games last about 80 of the 224 steps). Games that
 do not fit are left out of the update (`games_dropped`): 10% to 13% of them
 once self-play games reach about 110 plies; computing 75% keeps them all
-but did not play better at two hours
-(`benchmarks/stratego_small_results.md`, "Every self-play game in its
-update"). The
-regularisation iterations are counted in learner steps, so they are four
-times as many steps as at batch 32 (the same games per iteration).
+but did not play better at two hours (`benchmarks/stratego_small_results.md`,
+"Every self-play game in its update"). The regularisation iterations are
+counted in learner steps, so they are four times as many steps as at batch
+32 (the same games per iteration).
 
 With only some thousands of learner steps in a two-hour run there are few
 regularisation iterations, so the regulariser is weaker than DeepNash's

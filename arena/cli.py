@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import os
 import pathlib
 import sys
 from typing import Callable, Sequence
@@ -91,15 +92,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _train(args: argparse.Namespace) -> int:
-  from selfplay import anakin, config as config_lib  # pylint: disable=g-import-not-at-top
-  from agents.core import read_run_config  # pylint: disable=g-import-not-at-top
+  from agents.core import configs as config_lib  # pylint: disable=g-import-not-at-top
+  from agents.core import runs  # pylint: disable=g-import-not-at-top
+  from selfplay import drivers  # pylint: disable=g-import-not-at-top
   overrides = list(args.overrides)
   if args.seed is not None:
     overrides.append(f"run.seed={args.seed}")
   if args.resume:
     if args.out:
       raise UsageError("give either --resume RUN_DIR or --out RUN_DIR, not both")
-    saved = config_lib.from_json(read_run_config(args.resume))
+    if not pathlib.Path(args.resume).is_dir():  # never a bundled agent's
+      raise UsageError(f"run directory {args.resume!r} does not exist")
+    saved = runs.read_config(args.resume)
     config = config_lib.apply_overrides(saved, overrides)
     if args.config:
       given = config_lib.load(args.config, overrides)
@@ -116,13 +120,10 @@ def _train(args: argparse.Namespace) -> int:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = pathlib.Path(
         args.out or f"runs/{pathlib.Path(args.config).stem}-{stamp}")
-  driver = anakin
-  if isinstance(config, config_lib.D4PGExperiment):
-    from selfplay import sebulba as driver  # pylint: disable=g-import-not-at-top
-  result = driver.train(config, run_dir, resume=bool(args.resume),
-                        num_steps=args.steps, time_limit_s=args.time_limit,
-                        progress=("bar" if sys.stderr.isatty() and
-                                  not args.no_progress else "lines"))
+  result = drivers.train(config, run_dir, resume=bool(args.resume),
+                         num_steps=args.steps, time_limit_s=args.time_limit,
+                         progress=("bar" if sys.stderr.isatty() and
+                                   not args.no_progress else "lines"))
   shown = {k: v for k, v in result.metrics.items()
            if k in ("nash_conv", "nash_conv_raw", "loss", "steps_per_s",
                     "eval_return", "env_steps")}
@@ -156,13 +157,23 @@ def main(argv: Sequence[str] | None = None) -> int:
   from agents.core import CheckpointError  # pylint: disable=g-import-not-at-top
   try:
     handler = getattr(args, "handler", None) or _COMMANDS[args.command]
-    return handler(args)
+    code = handler(args)
   except (UsageError, CheckpointError, ValueError, FileNotFoundError) as e:
     print(f"arena {args.command}: error: {e}", file=sys.stderr)
-    return EXIT_USAGE
+    code = EXIT_USAGE
   except KeyboardInterrupt:
     print("arena: interrupted", file=sys.stderr)
-    return 130
+    code = 130
+  if "selfplay.signals" in sys.modules:
+    from selfplay import signals  # pylint: disable=g-import-not-at-top
+    if signals.calls_still_running() and argv is None:
+      # A stop request gave up on a compile or evaluation still running in
+      # native code; end the process (ours: run as the `arena` program, not
+      # called with arguments from another program) instead of waiting.
+      sys.stdout.flush()
+      sys.stderr.flush()
+      os._exit(code)  # pylint: disable=protected-access
+  return code
 
 
 if __name__ == "__main__":

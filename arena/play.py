@@ -13,14 +13,39 @@ overwritten).
 from __future__ import annotations
 
 import argparse
+import collections.abc
 import datetime
+import functools
 import os
 import pathlib
 import secrets
 import sys
 
-GAMES = ("stratego",)
 RECORDS_DIR = "records"
+
+
+@functools.cache
+def _human_games() -> tuple[str, ...]:
+  import games  # pylint: disable=g-import-not-at-top  # JAX: on use only.
+  return tuple(name for name in games.available_games()
+               if games.spec(name).human_view)
+
+
+class _HumanGames(collections.abc.Sequence):
+  """The games with a human-play view (`games.spec(name).human_view`).
+
+  Read from the registry on first use, so that `arena --help` and the other
+  subcommands do not load the games (and JAX) to build the parser.
+  """
+
+  def __getitem__(self, i):
+    return _human_games()[i]
+
+  def __len__(self) -> int:
+    return len(_human_games())
+
+
+GAMES = _HumanGames()
 
 
 def _positive_int(text: str) -> int:
@@ -42,10 +67,12 @@ def add_parser(sub) -> None:
       "your side, enemy pieces hidden until revealed; moves typed as e4-e5 "
       "(help lists the commands). The game is recorded as JSON after every "
       "move; --replay shows a record again.")
-  p.add_argument("game", nargs="?", choices=GAMES, help="the game")
+  p.add_argument("game", nargs="?", choices=GAMES, metavar="GAME",
+                 help="the game: %(choices)s")
   p.add_argument("--agent", metavar="SPEC",
-                 help="the opponent: random, heuristic, RUN_DIR or "
-                 "RUN_DIR@STEP, either with :greedy to play the run's most "
+                 help="the opponent: random, heuristic, a bundled agent "
+                 "(deepnash-small), RUN_DIR or RUN_DIR@STEP, any but the bots "
+                 "with :greedy to play the agent's most "
                  "likely move instead of sampling")
   p.add_argument("--variant", default="classic",
                  choices=("classic", "barrage", "small"),
@@ -109,19 +136,20 @@ def run(args: argparse.Namespace) -> int:
   if args.replay:
     if args.game or args.agent:
       raise ValueError("--replay FILE takes no game or --agent")
-    from eval import human_replay  # pylint: disable=g-import-not-at-top
+    from eval.stratego import replay  # pylint: disable=g-import-not-at-top
     pause = args.step or (not args.no_pause and sys.stdin.isatty())
-    human_replay.replay(args.replay, inp=sys.stdin, out=sys.stdout,
-                        pause=pause, color=color, echo=echo)
+    replay.replay(args.replay, inp=sys.stdin, out=sys.stdout,
+                  pause=pause, color=color, echo=echo)
     return 0
   if not args.game:
-    raise ValueError("name a game (stratego) or give --replay FILE")
+    raise ValueError(f"name a game ({', '.join(GAMES)}) or give --replay "
+                     "FILE")
   if not args.agent:
-    raise ValueError("--agent SPEC is needed: random, heuristic or a run "
-                     "directory")
+    raise ValueError("--agent SPEC is needed: random, heuristic, a bundled "
+                     "agent (deepnash-small) or a run directory")
   if args.step or args.no_pause:
     raise ValueError("--step and --no-pause go with --replay")
-  from eval import human  # pylint: disable=g-import-not-at-top
+  from eval.stratego import human  # pylint: disable=g-import-not-at-top
   cfg = human.PlayConfig(
       agent=args.agent, variant=args.variant,
       human_seat=0 if args.human_first else 1,

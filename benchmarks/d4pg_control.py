@@ -41,7 +41,7 @@ def _median(values: list[float]) -> float | None:
 def run(task: str, env_steps: int, minutes: float, overrides: list[str],
         eval_every: int, seed: int, run_dir: str) -> dict:
   config = config_lib.load(f"d4pg_{task}", [
-      f"runtime.max_env_steps={env_steps}", f"run.eval_every={eval_every}",
+      f"runtime.max_env_steps={env_steps}", f"evaluation.every={eval_every}",
       f"run.seed={seed}", "run.num_steps=100000000", *overrides])
   result = sebulba.train(config, run_dir, time_limit_s=minutes * 60,
                          progress="off")

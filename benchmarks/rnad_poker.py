@@ -33,7 +33,7 @@ _DEFAULTS = {"kuhn": (5.0, (0.05,)), "leduc": (15.0, (0.5, 0.2))}
 def run(game: str, minutes: float, overrides: list[str], eval_every: int,
         seed: int) -> dict:
   config = config_lib.load(f"{game}_rnad", [
-      f"run.eval_every={eval_every}", f"run.log_every={eval_every}",
+      f"evaluation.every={eval_every}", f"run.log_every={eval_every}",
       f"run.seed={seed}", "run.num_steps=100000000", *overrides])
   with tempfile.TemporaryDirectory() as run_dir:
     result = anakin.train(config, run_dir, time_limit_s=minutes * 60,

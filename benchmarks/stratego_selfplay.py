@@ -8,7 +8,7 @@ during training), learner throughput (learner steps/s, games/s and
 plies/s) and a JSON summary with the device name. Compile and evaluation time
 are included in the wall time, as a user would see it.
 
-The win rates here are the run's own evaluation games (`run.eval_games` per
+The win rates here are the run's own evaluation games (`evaluation.games` per
 bot, seats alternated). The issue's targets are measured independently with
 `arena tournament` on the final checkpoint; see the README.
 
@@ -32,7 +32,7 @@ from selfplay import config as config_lib
 from selfplay import logging as log_lib
 
 _BOTS = ("random", "heuristic")
-# Columns: the sampled policy's games, then the greedy ones (`run.eval_modes`).
+# Columns: the sampled policy's games, then the greedy ones (`evaluation.modes`).
 _COLUMNS = _BOTS + tuple(f"{b}_greedy" for b in _BOTS)
 
 
@@ -82,7 +82,7 @@ def summarize(run_dir: str | pathlib.Path) -> dict:
       "plies_per_s": (round(median_rate * batch * mean_len, 1)
                       if median_rate and mean_len else None),
       "mean_game_length": round(mean_len, 1) if mean_len else None,
-      "eval_games_per_bot": config.run.eval_games,
+      "eval_games_per_bot": config.evaluation.games,
       "warm_start": _warm_start(config, records),
       "opponents": _opponents(config),
       "curve": curve,
@@ -102,13 +102,14 @@ def _warm_start(config, records: list[dict]) -> dict | None:
 
 def _opponents(config) -> str:
   """Who the run's games were against, besides itself."""
-  run = config.run
+  league = config.league
   parts = []
-  if run.bot_opponents:
-    parts.append(f"{run.bot_opponent_fraction:.0%} of games against the "
-                 + ", ".join(run.bot_opponents) + " bot(s)")
-  if run.past_opponents:
-    parts.append(f"{run.past_opponent_fraction:.0%} against past checkpoints")
+  if league.bot_opponents:
+    parts.append(f"{league.bot_opponent_fraction:.0%} of games against the "
+                 + ", ".join(league.bot_opponents) + " bot(s)")
+  if league.past_opponents:
+    parts.append(f"{league.past_opponent_fraction:.0%} against past "
+                 "checkpoints")
   return "; ".join(parts) if parts else "self-play only"
 
 

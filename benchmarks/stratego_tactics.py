@@ -3,7 +3,7 @@
 Plays a run's test-time policy against the random bot (or the heuristic bot,
 or itself) and, for each kind of move (a move to an empty square; an attack
 on a revealed piece that it beats, ties with or loses to; an attack on an
-unrevealed piece that has or has not moved: `eval/stratego_tactics.py`),
+unrevealed piece that has or has not moved: `eval/stratego/tactics.py`),
 prints the share of legal
 moves, the agent's probability (`ratio` > 1: it prefers that kind to a
 uniform choice), how often it chose it and the mover's mean final return
@@ -28,7 +28,7 @@ import jax
 
 import common  # benchmarks/common.py, beside this script
 from agents.core import CheckpointError
-from eval import stratego_tactics
+from eval.stratego import tactics as stratego_tactics
 from selfplay import anakin
 
 

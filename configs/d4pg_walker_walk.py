@@ -7,9 +7,9 @@ learner steps, 32 samples per insert. The networks are smaller than acme's
 the actors on two cores, and Adam runs at 3e-4.
 """
 
-from agents.d4pg.config import D4PGConfig, NetworkConfig
-from selfplay.config import D4PGExperiment, GameConfig, RunConfig, RuntimeConfig
-from selfplay.replay import ReplayConfig
+from agents.core.experiment import (ControlEvalConfig, GameConfig,
+                                    ReplayConfig, RunConfig, RuntimeConfig)
+from agents.d4pg.config import D4PGConfig, D4PGExperiment, NetworkConfig
 
 
 def get_config() -> D4PGExperiment:
@@ -23,10 +23,10 @@ def get_config() -> D4PGExperiment:
                                 critic_hidden_sizes=(256, 256)),
       ),
       runtime=RuntimeConfig(
-          eval_episodes=5, max_env_steps=1_000_000,
+          max_env_steps=1_000_000,
           replay=ReplayConfig(capacity=1_000_000, min_size=1_000,
                               samples_per_insert=32.0)),
       run=RunConfig(num_steps=10_000_000, steps_per_call=10, log_every=500,
-                    eval_every=2_500, checkpoint_every=5_000,
-                    checkpoint_every_s=300.0),
+                    checkpoint_every=5_000, checkpoint_every_s=300.0),
+      evaluation=ControlEvalConfig(every=2_500, episodes=5),
   )

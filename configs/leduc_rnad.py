@@ -1,15 +1,16 @@
 """R-NaD on Leduc poker, tuned for a 2-core CPU.
 
-A small network keeps learner steps cheap (about 200 steps/s of 128 games on
-2 cores); the learning rate decays as 1/sqrt(t) to lower the noise floor, and
-the regularisation iterations lengthen as it does. The policy evaluated and
-exported is a Polyak average of the parameters (`test_policy_avg`, a window
-of about 30,000 steps), which damps the last iterate's oscillation around the
-equilibrium.
+A small network keeps learner steps cheap (measured:
+`benchmarks/rnad_poker_results.md`, sections "Leduc poker" and "Measured
+timings quoted by the code"); the learning rate decays as 1/sqrt(t) to lower
+the noise floor, and the regularisation iterations lengthen as it does. The
+policy evaluated and exported is a Polyak average of the parameters
+(`test_policy_avg`, a window of about 30,000 steps), which damps the last
+iterate's oscillation around the equilibrium.
 """
 
-from agents.rnad.config import NetworkConfig, RNaDConfig
-from selfplay.config import GameConfig, RNaDExperiment, RunConfig
+from agents.core.experiment import EvalConfig, GameConfig, RunConfig
+from agents.rnad.config import NetworkConfig, RNaDConfig, RNaDExperiment
 
 
 def get_config() -> RNaDExperiment:
@@ -26,5 +27,6 @@ def get_config() -> RNaDExperiment:
           network=NetworkConfig(hidden_sizes=(64, 64)),
       ),
       run=RunConfig(num_steps=1_000_000, steps_per_call=50, log_every=2_000,
-                    eval_every=4_000, checkpoint_every=20_000),
+                    checkpoint_every=20_000),
+      evaluation=EvalConfig(every=4_000),
   )

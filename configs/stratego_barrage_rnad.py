@@ -8,8 +8,8 @@ blocks, 16 games a learner step; on an accelerator raise `agent.batch_size`
 and `agent.network.channels` with `--set`.
 """
 
-from agents.rnad.config import NetworkConfig, RNaDConfig
-from selfplay.config import GameConfig, RNaDExperiment, RunConfig
+from agents.core.experiment import EvalConfig, GameConfig, RunConfig
+from agents.rnad.config import NetworkConfig, RNaDConfig, RNaDExperiment
 
 
 def get_config() -> RNaDExperiment:
@@ -28,7 +28,7 @@ def get_config() -> RNaDExperiment:
                                 value_hidden=64),
       ),
       run=RunConfig(num_steps=100_000, steps_per_call=1, log_every=10,
-                    eval_every=100, eval_games=32,
-                    eval_opponents=("random", "heuristic"),
                     checkpoint_every=100, checkpoint_every_s=600.0),
+      evaluation=EvalConfig(every=100, games=32,
+                            opponents=("random", "heuristic")),
   )

@@ -6,15 +6,15 @@ network's deployment head, then up to 2,000 moves (random play takes about
 is long on a CPU (8 games of up to 2,080 decisions), so the network is the
 small config's (16 channels, one block, 1x1 stem), run on 60% of the
 batch's steps (`compute_fraction`), with the small config's learning rate
-and eta: `taskset -c 1 python benchmarks/stratego_learner.py --config
-stratego_classic_rnad --calls 2` measured 14 s a learner step on one core of
-an AMD EPYC (`arena train` with the previous 32-channel, two-block, 3x3-stem
-network on every step ran at 0.019 learner steps/s on two cores). On an accelerator raise `agent.batch_size` and the
-network (DeepNash itself used far larger ones) with `--set`.
+and eta: a learner step costs far less than with the previous 32-channel,
+two-block, 3x3-stem network on every step (measured:
+`benchmarks/stratego_results.md`, section "Measured timings quoted by the
+code"). On an accelerator raise `agent.batch_size` and the network
+(DeepNash itself used far larger ones) with `--set`.
 """
 
-from agents.rnad.config import NetworkConfig, RNaDConfig
-from selfplay.config import GameConfig, RNaDExperiment, RunConfig
+from agents.core.experiment import EvalConfig, GameConfig, RunConfig
+from agents.rnad.config import NetworkConfig, RNaDConfig, RNaDExperiment
 
 
 def get_config() -> RNaDExperiment:
@@ -34,7 +34,7 @@ def get_config() -> RNaDExperiment:
                                 num_blocks=1, value_hidden=64),
       ),
       run=RunConfig(num_steps=100_000, steps_per_call=1, log_every=5,
-                    eval_every=40, eval_games=64,
-                    eval_opponents=("random", "heuristic"),
                     checkpoint_every=50, checkpoint_every_s=600.0),
+      evaluation=EvalConfig(every=40, games=64,
+                            opponents=("random", "heuristic")),
   )

@@ -1,7 +1,7 @@
 """A tiny Stratego R-NaD run for tests: small board, 40-move games, 8 channels."""
 
-from agents.rnad.config import NetworkConfig, RNaDConfig
-from selfplay.config import GameConfig, RNaDExperiment, RunConfig
+from agents.core.experiment import EvalConfig, GameConfig, RunConfig
+from agents.rnad.config import NetworkConfig, RNaDConfig, RNaDExperiment
 
 
 def get_config() -> RNaDExperiment:
@@ -17,7 +17,7 @@ def get_config() -> RNaDExperiment:
                                 value_hidden=16),
       ),
       run=RunConfig(num_steps=4, steps_per_call=2, unroll_steps=True,
-                    log_every=2, eval_every=2, eval_games=8,
-                    eval_opponents=("random", "heuristic"),
-                    checkpoint_every=2, num_devices=1),
+                    log_every=2, checkpoint_every=2, num_devices=1),
+      evaluation=EvalConfig(every=2, games=8,
+                            opponents=("random", "heuristic")),
   )

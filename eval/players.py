@@ -7,8 +7,11 @@ own bots and evaluators sit at the same table as ours.
 Player specs (strings, as written in tournament files and on the command line):
 
   random            uniformly random legal moves (OpenSpiel's UniformRandomBot)
-  heuristic         the game's heuristic bot (`eval.bots`), where it has one
-  PATH              a training run directory: its test-time policy, sampled
+  heuristic         the game's heuristic bot, where it has one; any bot the
+                    table's game declares (`games.spiel_bot`) likewise
+  PATH              a training run directory (any agent that plays the
+                    game), or a bundled agent's name such as
+                    deepnash-small: its test-time policy, sampled
   PATH@STEP         the same at checkpoint STEP
   PATH[@STEP]:greedy  the same, always playing the policy's most likely move
                     (ties broken at random); ":sample" is the default
@@ -22,14 +25,18 @@ Nash equilibrium.
 from __future__ import annotations
 
 import os
-import pathlib
 
 import numpy as np
 import pyspiel
-from open_spiel.python.bots import policy as policy_bot
-from open_spiel.python.bots import uniform_random
 
-BUILTIN = ("random", "heuristic")
+from open_spiel.python.bots import policy as policy_bot
+
+import games
+from agents.core import runs, spiel_policy
+
+#: Bot names some game declares ("random", "heuristic"; `games.bots`).
+BUILTIN = tuple(dict.fromkeys(
+    bot for name in games.available_games() for bot in games.bots(name)))
 #: How a run's policy picks its move (`RUN_DIR:MODE`).
 PLAY_MODES = ("sample", "greedy")
 
@@ -69,18 +76,15 @@ def make_player(spec: str, game: pyspiel.Game, player_id: int,
     agents.core.CheckpointError: the run directory is unreadable.
   """
   rng = np.random.RandomState(seed)
-  if spec == "random":
-    return uniform_random.UniformRandomBot(player_id, rng)
-  if spec == "heuristic":
-    from eval import bots  # pylint: disable=g-import-not-at-top
-    return bots.heuristic_bot(game, player_id, seed)
+  if spec in BUILTIN:  # ValueError for a bot the table's game lacks.
+    return games.spiel_bot(game, spec, player_id, seed)
   path, step, mode = parse_run_spec(spec)
-  if not pathlib.Path(path).is_dir():
+  if not runs.resolve_run_dir(path).is_dir():
+    bundled = runs.bundled_agents()
     raise PlayerSpecError(
-        f"player {spec!r}: not one of {', '.join(BUILTIN)} and not a run "
-        "directory")
-  from agents.rnad import load_policy  # pylint: disable=g-import-not-at-top
-  policy = load_policy(os.fspath(path), step=step)
+        f"player {spec!r}: not one of {', '.join(BUILTIN)}, not a bundled "
+        f"agent ({', '.join(bundled) or 'none'}) and not a run directory")
+  policy = spiel_policy.load_policy(os.fspath(path), step=step)
   mismatch = _rules_mismatch(policy.game, game)
   if mismatch:
     raise PlayerSpecError(
@@ -116,19 +120,16 @@ class PolicyBot(policy_bot.PolicyBot):
     return list(policy.items()), action
 
 
-# Parameters a policy may be played under other values of than it trained
-# with: the move limit and how the armies reach the board (a policy with a
-# deployment head also plays from fixed or random setups).
-_FREE_PARAMS = ("max_plies", "setup", "deployment")
-
-
 def _rules_mismatch(trained: pyspiel.Game, table: pyspiel.Game) -> str:
   """Why a policy for `trained` cannot play `table` ("" when it can)."""
   if trained.get_type().short_name != table.get_type().short_name:
     return "another game"
   ours, theirs = trained.get_parameters(), table.get_parameters()
+  # Parameters a policy may be played under other values of than it trained
+  # with (Stratego's move limit and deployment), as the game declares them.
+  free = games.free_params(table.get_type().short_name)
   for key in sorted(set(ours) | set(theirs)):
-    if key not in _FREE_PARAMS and ours.get(key) != theirs.get(key):
+    if key not in free and ours.get(key) != theirs.get(key):
       return f"{key} differs"
   if trained.num_distinct_actions() != table.num_distinct_actions():
     return "different actions"

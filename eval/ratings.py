@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import textwrap
 from typing import Sequence
 
 import numpy as np
@@ -241,6 +242,15 @@ def head_to_head_table(r: Ratings, title: str | None = None):
   return table
 
 
+def _wrap_title(title: str, width: int = 60) -> str:
+  """`title` in lines of at most `width` characters, broken after commas
+  where it has no spaces (a game string such as
+  "stratego(variant=small,deployment=phase,max_plies=200)"), so a long title
+  shows whole instead of cropped at both ends."""
+  return "\n".join(textwrap.wrap(title.replace(",", ", "), width,
+                                 break_long_words=True)) or title
+
+
 def write_plot(r: Ratings, path: str | os.PathLike[str], title: str) -> None:
   """Writes a PNG of the Elo ratings with their intervals, atomically."""
   import matplotlib  # pylint: disable=g-import-not-at-top
@@ -257,7 +267,7 @@ def write_plot(r: Ratings, path: str | os.PathLike[str], title: str) -> None:
     ax.set_yticks(y, [r.names[i] for i in order])
     ax.axvline(0.0, color="grey", linewidth=0.5)
     ax.set_xlabel(f"Elo (mean 0), {r.confidence:.0%} bootstrap interval")
-    ax.set_title(title)
+    ax.set_title(_wrap_title(title), fontsize=10)
     fig.tight_layout()
     write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=120))
   finally:

@@ -131,9 +131,12 @@ def parse_spec(text: str, path: pathlib.Path) -> TournamentSpec:
     if spec in players_lib.BUILTIN:
       players.append(Player(name, spec))
       continue
-    if not pathlib.Path(players_lib.parse_run_spec(spec)[0]).is_dir():
+    from agents.core import runs  # pylint: disable=g-import-not-at-top
+    if not runs.resolve_run_dir(players_lib.parse_run_spec(spec)[0]).is_dir():
       raise ValueError(f"{at} ({name}): spec {spec!r} is not one of "
-                       f"{', '.join(players_lib.BUILTIN)} nor a run directory")
+                       f"{', '.join(players_lib.BUILTIN)}, a bundled agent "
+                       f"({', '.join(runs.bundled_agents()) or 'none'}) nor "
+                       "a run directory")
     players.append(_pin_run(name, spec, f"{at} ({name})"))
   if len(players) < 2:
     raise ValueError(f"{where}: players: need at least 2, got {len(players)}")
@@ -162,15 +165,17 @@ def _pin_run(name: str, spec: str, at: str) -> Player:
     ValueError: no readable config or no such checkpoint in the run.
   """
   # Imported here: reading a spec of bots only needs no JAX.
-  from agents.core import checkpoint  # pylint: disable=g-import-not-at-top
+  from agents.core import checkpoint, runs  # pylint: disable=g-import-not-at-top
   run_dir, step, mode = players_lib.parse_run_spec(spec)
   try:
-    config = json.dumps(checkpoint.read_run_config(run_dir), sort_keys=True)
-    checkpointer = checkpoint.Checkpointer(run_dir, read_only=True)
-    try:
-      steps = sorted(checkpointer.all_steps())
-    finally:
-      checkpointer.close()
+    directory = runs.resolve_run_dir(run_dir)
+    config = json.dumps(checkpoint.read_run_config(directory), sort_keys=True)
+    with runs.quiet_orbax():
+      checkpointer = checkpoint.Checkpointer(directory, read_only=True)
+      try:
+        steps = sorted(checkpointer.all_steps())
+      finally:
+        checkpointer.close()
   except (checkpoint.CheckpointError, OSError, ValueError) as e:
     raise ValueError(f"{at}: {e}") from None
   if not steps:

@@ -1,9 +1,18 @@
-"""Games as pure JAX functions, with a registry: `games.make(name, **kwargs)`."""
+"""Games as pure JAX functions, with a registry: `games.make(name, **kwargs)`.
+
+Each game also declares its bots (`bot_policy`, `spiel_bot`, `bots`), the
+parameters a policy may be played under other values of (`free_params`) and
+its human-play view (`spec(name).human_view`); see `games.registry`.
+"""
 
 from games.api import Game
-from games.registry import available_games, make, register
+from games.match import MatchResult, Policy, play_games, summarize
+from games.registry import (Bot, GameSpec, available_games, bot_policy, bots,
+                            free_params, make, register, spec, spiel_bot)
 
 import games.poker  # registers kuhn_poker, leduc_poker  # noqa: E402,F401
 import games.stratego  # registers stratego (also with pyspiel)  # noqa: E402,F401
 
-__all__ = ["Game", "available_games", "make", "register"]
+__all__ = ["Bot", "Game", "GameSpec", "MatchResult", "Policy",
+           "available_games", "bot_policy", "bots", "free_params", "make",
+           "play_games", "register", "spec", "spiel_bot", "summarize"]

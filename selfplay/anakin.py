@@ -5,45 +5,38 @@ to the end and applies the learner update, `steps_per_call` times over
 (Hessel et al. 2021, "Podracer architectures", arXiv:2104.06272). This module
 is the impure shell around it: run directories, resumption, logging,
 evaluation, checkpoints, time limits and signals.
+
+It trains any agent whose experiment type names it (`agents.core.registry`),
+through the agent's `init`, `optimizer`, `loss_fn`, `after_update`,
+`make_policy_fn`, `test_params` and `policy_probs`; the config needs `game`,
+`agent.batch_size`, `run` and `evaluation`, and may have `league` (opponents
+and reward shaping; plain self-play without) and `warm_start` (an imitation
+warm start, for agents with an `imitation_loss`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import pathlib
-import signal
-import threading
 import time
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.sharding import Mesh
 
 import games
 from agents.core import (CheckpointError, Checkpointer, TrainState,
-                         check_batch_size, make_mesh, make_update,
-                         read_run_config, replicate, write_json_atomic)
+                         check_batch_size, configs, experiment, make_mesh,
+                         make_update, registry, replicate, runs,
+                         write_json_atomic)
 from agents.core.checkpoint import CONFIG_FILE
-from agents.rnad import learner as rnad_learner
-from selfplay import config as config_lib
 from selfplay import evaluation
 from selfplay import logging as log_lib
 from selfplay import opponent_pool
+from selfplay import signals
 from selfplay.rollout import PolicyFn, rollout
-
-
-class Run(NamedTuple):
-  """A restored training run."""
-
-  config: config_lib.RNaDExperiment
-  game: games.Game
-  agent: rnad_learner.RNaD
-  state: TrainState
-  run_dir: pathlib.Path
 
 
 class TrainResult(NamedTuple):
@@ -53,64 +46,31 @@ class TrainResult(NamedTuple):
   metrics: dict[str, Any]  # the latest logged value of every metric
 
 
-def build(config: config_lib.RNaDExperiment
-          ) -> tuple[games.Game, rnad_learner.RNaD]:
-  """The game and the agent a config describes.
+def build(config: Any) -> tuple[games.Game, Any]:
+  """The game and the agent a config describes (`AgentType.build` of its
+  registered experiment type).
 
   Raises:
-    ValueError: for an unknown game or bad game parameters.
+    ValueError: for an unregistered config type, an unknown game or bad
+      game parameters.
   """
-  game = games.make(config.game.name, **config.game.kwargs)
-  return game, rnad_learner.make_rnad(game, config.agent)
+  return registry.for_config(config).build(config)
 
 
 def restore_run(run_dir: str | os.PathLike[str],
-                step: int | None = None) -> Run:
-  """Loads a run directory's config and checkpoint (the latest by default).
+                step: int | None = None) -> runs.Run:
+  """`agents.core.runs.read_run`: a run directory's config and checkpoint.
 
   Raises:
     CheckpointError: for a missing, incomplete or corrupt run directory.
   """
-  try:
-    config = config_lib.from_json(read_run_config(run_dir))
-  except ValueError as e:
-    if isinstance(e, CheckpointError):
-      raise
-    raise CheckpointError(f"{run_dir}/{CONFIG_FILE}: {e}") from e
-  game, agent = build(config)
-  checkpointer = Checkpointer(run_dir, read_only=True)
-  try:
-    state, _ = _restore(checkpointer, agent.init(jax.random.key(0)), step)
-  finally:
-    checkpointer.close()
-  return Run(config, game, agent, state, pathlib.Path(run_dir))
+  return runs.read_run(run_dir, step)
 
 
-def _restore(checkpointer: Checkpointer, like: TrainState,
-             step: int | None = None) -> tuple[TrainState, dict[str, Any]]:
-  """`checkpointer.restore`, also across a switch of test-time averaging.
-
-  A checkpoint saved with `agent.test_policy_avg` the other way round than
-  `like` (as its metadata shows) is restored in its own layout and converted
-  (`agents.rnad.learner.toggle_test_average`), with a warning.
-
-  Raises:
-    CheckpointError: no such checkpoint, or it does not restore.
-  """
-  averaged = isinstance(like.extras, rnad_learner.RNaDAveragedExtras)
-  fields = checkpointer.saved_extras_fields(step)
-  if (not isinstance(like.extras, (rnad_learner.RNaDExtras,
-                                   rnad_learner.RNaDAveragedExtras)) or
-      fields is None or ("params_avg" in fields) == averaged):
-    return checkpointer.restore(like, step)
-  other, back = rnad_learner.toggle_test_average(like)
-  state, meta = checkpointer.restore(other, step)
-  logging.getLogger(__name__).warning(
-      "checkpoint %s was saved with test-time averaging %s; %s",
-      int(jax.device_get(state.step)), "off" if averaged else "on",
-      "the average starts at its parameters" if averaged
-      else "its average is dropped")
-  return back(state), meta
+def _league(config: Any) -> experiment.LeagueConfig:
+  """The config's league settings; plain self-play for an experiment type
+  without a `league` section."""
+  return getattr(config, "league", None) or experiment.LeagueConfig()
 
 
 def _checkpoint_seed(meta: dict[str, Any], default: int | None) -> int | None:
@@ -123,25 +83,7 @@ def _checkpoint_seed(meta: dict[str, Any], default: int | None) -> int | None:
     return default
 
 
-@contextlib.contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
-  """Sets the yielded event on SIGINT/SIGTERM (main thread only)."""
-  stop = threading.Event()
-  if threading.current_thread() is not threading.main_thread():
-    yield stop
-    return
-  previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-  for s in previous:
-    signal.signal(s, lambda *_: stop.set())
-  try:
-    yield stop
-  finally:
-    for s, handler in previous.items():
-      signal.signal(s, handler)
-
-
-def _warm_start(game: games.Game, agent: rnad_learner.RNaD,
-                state: TrainState, config: config_lib.RNaDExperiment,
+def _warm_start(game: games.Game, agent: Any, state: TrainState, config: Any,
                 mesh: Mesh, progress: str
                 ) -> tuple[TrainState, dict[str, float]]:
   """`selfplay.warm_start.warm_start` with progress lines and signals.
@@ -160,11 +102,12 @@ def _warm_start(game: games.Game, agent: rnad_learner.RNaD,
             f"{float(metrics['loss_policy']):.3f}, value loss "
             f"{float(metrics['loss_value']):.3f}", flush=True)
 
-  with _stop_on_signals() as stop:
+  with signals.stop_on_signals() as stop:
     state, metrics = warm_start.warm_start(
         game, agent, state, cfg, mesh=mesh,
-        compute_fraction=config.agent.compute_fraction,
-        shaping=config.run.reward_shaping, should_stop=stop.is_set, report=report)
+        shaping=(_league(config).reward_shaping if cfg.reward_shaping is None
+                 else cfg.reward_shaping),
+        should_stop=stop.is_set, report=report)
   if metrics["steps"] < cfg.steps:
     raise _Interrupted()
   return state, metrics
@@ -190,7 +133,7 @@ def _check_potential(game: games.Game) -> None:
     jax.eval_shape(game.potential, jax.eval_shape(game.init,
                                                   jax.random.key(0)))
   except NotImplementedError as e:
-    raise ValueError(f"run.reward_shaping needs a game with a potential: "
+    raise ValueError(f"league.reward_shaping needs a game with a potential: "
                      f"{e}") from None
 
 
@@ -218,7 +161,7 @@ def _bot_opponents(game: games.Game,
   return policy_fn
 
 
-def train(config: config_lib.RNaDExperiment,
+def train(config: Any,
           run_dir: str | os.PathLike[str], *, resume: bool = False,
           num_steps: int | None = None, time_limit_s: float | None = None,
           progress: str = "bar") -> TrainResult:
@@ -242,7 +185,7 @@ def train(config: config_lib.RNaDExperiment,
       resuming.
     CheckpointError: when resuming from a missing or damaged run.
   """
-  run_cfg = config.run
+  run_cfg, league, eval_cfg = config.run, _league(config), config.evaluation
   num_steps = num_steps or run_cfg.num_steps
   time_limit_s = time_limit_s or run_cfg.time_limit_s
   run_dir = pathlib.Path(run_dir)
@@ -250,19 +193,25 @@ def train(config: config_lib.RNaDExperiment,
   mesh = make_mesh(run_cfg.num_devices or None)
   check_batch_size(config.agent.batch_size, mesh)
 
-  if config.warm_start.steps:
-    evaluation.bot_policy(game, config.warm_start.bot)  # a clear error first
+  warm_cfg = getattr(config, "warm_start", None)
+  warm = bool(warm_cfg is not None and warm_cfg.steps)
+  if warm:
+    if not hasattr(agent, "imitation_loss"):
+      raise ValueError(f"warm_start.steps must be 0: the "
+                       f"{registry.for_config(config).name} agent has no "
+                       "imitation loss")
+    evaluation.bot_policy(game, warm_cfg.bot)  # a clear error first
     try:
-      check_batch_size(config.warm_start.batch_size, mesh)
+      check_batch_size(warm_cfg.batch_size, mesh)
     except ValueError as e:
       raise ValueError(f"warm_start.batch_size: {e}") from None
-  fixed_fn = _bot_opponents(game, run_cfg.bot_opponents)
-  shaping = run_cfg.reward_shaping
-  if shaping:
+  fixed_fn = _bot_opponents(game, league.bot_opponents)
+  shaping = league.reward_shaping
+  if shaping or (warm and warm_cfg.reward_shaping):
     _check_potential(game)
   saved_seed = None
   if resume:  # (a clear error for a missing or corrupt directory first)
-    saved_seed = config_lib.from_json(read_run_config(run_dir)).run.seed
+    saved_seed = runs.read_config(run_dir).run.seed
   elif (run_dir / CONFIG_FILE).exists():
     raise ValueError(f"{str(run_dir)!r} already holds a run; resume it with "
                      "--resume or choose another --out")
@@ -276,7 +225,7 @@ def train(config: config_lib.RNaDExperiment,
         run_dir)
     resume = False
   if resume:
-    state, meta_saved = _restore(checkpointer, fresh)
+    state, meta_saved = runs.restore_state(checkpointer, fresh)
     if run_cfg.seed != _checkpoint_seed(meta_saved, saved_seed):
       # A fork under a new seed (`arena train --resume COPY --seed N`): the
       # restored key is mixed with it, so the games played from here differ
@@ -284,11 +233,11 @@ def train(config: config_lib.RNaDExperiment,
       state = state._replace(key=jax.random.fold_in(state.key, run_cfg.seed))
   else:
     state = fresh
-  write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
+  write_json_atomic(run_dir / CONFIG_FILE, configs.to_json(config))
   start = time.monotonic()
   cpu_start = time.process_time()
   warm_metrics: dict[str, float] = {}
-  if not resume and config.warm_start.steps:
+  if not resume and warm:
     try:
       state, warm_metrics = _warm_start(game, agent, state, config, mesh,
                                         progress)
@@ -299,10 +248,11 @@ def train(config: config_lib.RNaDExperiment,
   state = replicate(state, mesh)
 
   batch_size = config.agent.batch_size
-  num_vs_past = round(run_cfg.past_opponent_fraction * batch_size)
+  num_vs_past = round(league.past_opponent_fraction * batch_size)
   pool = opponent_pool.OpponentPool(
-      run_cfg, state.params, int(jax.device_get(state.step))) if (
-          run_cfg.past_opponents and num_vs_past) else None
+      league, state.params, int(jax.device_get(state.step)),
+      seed=run_cfg.seed) if (
+          league.past_opponents and num_vs_past) else None
   if pool is not None and resume and not pool.restore(
       checkpointer, meta_saved, int(jax.device_get(state.step)), state.params):
     logging.getLogger(__name__).warning(
@@ -311,7 +261,7 @@ def train(config: config_lib.RNaDExperiment,
 
   if pool is None:
     num_vs_past = 0
-  num_vs_bot = (min(round(run_cfg.bot_opponent_fraction * batch_size),
+  num_vs_bot = (min(round(league.bot_opponent_fraction * batch_size),
                     batch_size - num_vs_past) if fixed_fn is not None else 0)
 
   def make_step_fn(k: int):
@@ -346,7 +296,7 @@ def train(config: config_lib.RNaDExperiment,
   step = int(jax.device_get(state.step))
   log_lib.record_session(run_dir, step)
   bar = log_lib.Progress(total=num_steps, start=step, mode=progress)
-  meta = {"config": config_lib.to_json(config)}
+  meta = {"config": configs.to_json(config)}
   # Wall and CPU time of the run's earlier invocations, up to the checkpoint
   # resumed from, so logged times count the whole run.
   elapsed_before, cpu_before = (_saved_seconds(meta_saved, k, step)
@@ -360,21 +310,31 @@ def train(config: config_lib.RNaDExperiment,
 
   last_ckpt_time, last_ckpt_step = start, step
   next_log = step + run_cfg.log_every - step % run_cfg.log_every
-  next_eval = (step + run_cfg.eval_every - step % run_cfg.eval_every
-               if run_cfg.eval_every else None)
+  next_eval = (step + eval_cfg.every - step % eval_cfg.every
+               if eval_cfg.every else None)
   rate_t, rate_step, rate = start, step, 0.0
   shown: dict[str, Any] = {}  # latest value of every metric
   logged_step = -1
 
   window = log_lib.MetricsMean()  # the learner's metrics since the last log
 
-  def log(step: int, evaluate: bool) -> None:
+  def evaluate(step: int, should_stop) -> dict[str, Any]:
+    """The evaluation's results, or none if a stop request came first."""
+    params = agent.test_params(state)
+    finished, results = signals.call_until_stopped(
+        lambda: evaluator(params, step), should_stop)
+    if not finished:
+      return {}
+    bar.report_evaluation(step, results)
+    return results
+
+  def log(step: int, evaluate_now: bool, should_stop) -> None:
     nonlocal logged_step
     metrics = window.pop() or {}
     metrics.update(steps_per_s=rate, elapsed_s=elapsed(), cpu_s=cpu(),
                    games=step * config.agent.batch_size)
-    if evaluate:
-      metrics.update(evaluator(agent.test_params(state), step))
+    if evaluate_now:
+      metrics.update(evaluate(step, should_stop))
     shown.update(logger.write(step, metrics))
     logged_step = step
 
@@ -387,13 +347,14 @@ def train(config: config_lib.RNaDExperiment,
       checkpointer.save(state, {**meta, **times, **pool_meta}, extra=extra)
 
   stop_reason = "steps"
+  abandoned = False  # a stop request gave up on a call that took the state
   metrics = None
   try:
-    with _stop_on_signals() as stop:
+    with signals.stop_on_signals() as stop:
       if step == 0 and (next_eval is not None or warm_metrics):
         first = {f"warm_start/{k}": v for k, v in warm_metrics.items()}
         if next_eval is not None:
-          first.update(evaluator(agent.test_params(state), 0))
+          first.update(evaluate(0, stop.is_set))
         shown.update(logger.write(0, {**first, "elapsed_s": elapsed(),
                                       "cpu_s": cpu()}))
       if warm_metrics:  # the clone is step 0 of the run: never redone
@@ -407,12 +368,23 @@ def train(config: config_lib.RNaDExperiment,
           stop_reason = "time_limit"
           break
         k = min(run_cfg.steps_per_call, num_steps - step)
+        args = () if pool is None else (pool.draw(step),)
         if k not in updates:
           updates[k] = make_step_fn(k)
-        if pool is None:
-          state, metrics = updates[k](state)
+          if step == last_ckpt_step:
+            # Compiles first. Nothing is new since the checkpoint (or the
+            # start), so a stop request may give up on the call, which
+            # consumes (donates) the state.
+            finished, out = signals.call_until_stopped(
+                lambda f=updates[k], a=args: f(state, *a), stop.is_set)
+            if not finished:
+              stop_reason, abandoned = "signal", True
+              break
+            state, metrics = out
+          else:
+            state, metrics = updates[k](state, *args)
         else:
-          state, metrics = updates[k](state, pool.draw(step))
+          state, metrics = updates[k](state, *args)
         window.add(metrics, k)
         step = int(jax.device_get(state.step))
         if pool is not None:
@@ -423,9 +395,9 @@ def train(config: config_lib.RNaDExperiment,
           rate_t, rate_step = now, step
         due_eval = next_eval is not None and step >= next_eval
         if step >= next_log or due_eval or step >= num_steps:
-          log(step, evaluate=due_eval)
+          log(step, due_eval, stop.is_set)
           if due_eval:
-            next_eval = step + run_cfg.eval_every - step % run_cfg.eval_every
+            next_eval = step + eval_cfg.every - step % eval_cfg.every
           next_log = step + run_cfg.log_every - step % run_cfg.log_every
         bar.update(step, rate, shown)
         if (step - last_ckpt_step >= run_cfg.checkpoint_every or
@@ -433,8 +405,10 @@ def train(config: config_lib.RNaDExperiment,
           save()
           last_ckpt_time, last_ckpt_step = now, step
       if metrics is not None and logged_step != step:  # stopped early
-        log(step, evaluate=next_eval is not None)
-    save()
+        log(step, next_eval is not None and stop_reason != "signal",
+            stop.is_set)
+    if not abandoned:
+      save()
   finally:
     bar.close()
     logger.close()

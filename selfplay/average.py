@@ -7,7 +7,7 @@ al. 2017, "Attention is all you need", section 6.1) and weight averaging
 along the trajectory does in general (Izmailov et al. 2018, "Averaging
 weights leads to wider optima and better generalization"). Unlike
 `agent.test_policy_avg`, which averages every step while training, this
-works after the fact on any R-NaD run that kept its checkpoints
+works after the fact on any run that kept its checkpoints
 (`run.keep_checkpoints`).
 
 The runs averaged may also be several (`arena average RUN_A RUN_B ...`):
@@ -16,9 +16,9 @@ mean of such fine-tuned models can beat each of them (Wortsman et al. 2022,
 "Model soups"); whether it does here is an empirical question, so it is an
 option, not a default. Each run's checkpoints weigh the same.
 
-`average_run` writes a new run directory: the (first) source's config with
-test-time averaging off (its policy is its parameters) and one checkpoint at
-the last averaged step, whose parameters are the mean. Any player spec,
+`average_run` writes a new run directory: the (first) source's config and
+one checkpoint at the last averaged step, whose test-time parameters (and
+online parameters) are the mean (`with_test_params` of the agent). Any player spec,
 tournament or `agents.rnad.load_policy` reads it like a trained run. The rest
 of the state (optimiser, target and regularisation networks) is the last
 checkpoint's, so `arena train --resume` on it continues from the mean.
@@ -26,7 +26,6 @@ checkpoint's, so `arena train --resume` on it continues from the mean.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import pathlib
 import shutil
@@ -36,11 +35,9 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from agents.core import Checkpointer, read_run_config, write_json_atomic
+from agents.core import Checkpointer, registry, runs, write_json_atomic
+from agents.core import configs as configs_lib
 from agents.core.checkpoint import CONFIG_FILE
-from agents.rnad import learner as rnad_learner
-from selfplay import anakin
-from selfplay import config as config_lib
 
 SOURCE_FILE = "averaged_from.json"
 
@@ -52,8 +49,9 @@ def average_run(run_dir: str | os.PathLike[str] | Sequence[
   """Writes `out_dir`: the mean of `run_dir`'s `last` latest checkpoints.
 
   Args:
-    run_dir: an R-NaD run directory, or several of the same game and
-      network (e.g. forks of one run): then the mean is over each one's
+    run_dir: a run directory (of an agent with `with_test_params`, e.g.
+      R-NaD), or several of the same game and network (e.g. forks of one
+      run): then the mean is over each one's
       `last` latest checkpoints, every run weighing the same, and the rest of
       the state is the first run's.
     out_dir: the new run directory; it must not exist. It is written in a
@@ -85,48 +83,53 @@ def average_run(run_dir: str | os.PathLike[str] | Sequence[
   if out_dir.exists():
     raise ValueError(f"{str(out_dir)!r} already exists; choose another "
                      "output directory")
-  configs = [config_lib.from_json(read_run_config(r)) for r in run_dirs]
+  configs = [runs.read_config(r) for r in run_dirs]
   config = configs[0]
   for r, c in zip(run_dirs, configs):
-    if not isinstance(c, config_lib.RNaDExperiment):
-      raise ValueError(f"{str(r)!r} is a {type(c).__name__} run; "
-                       "checkpoint averaging reads R-NaD runs")
+    if not hasattr(registry.for_config(c).build(c)[1], "with_test_params"):
+      raise ValueError(f"{str(r)!r} is a {type(c).__name__} run; checkpoint "
+                       "averaging reads runs of agents with "
+                       "`with_test_params` (e.g. R-NaD)")
     for field, mine, first in (("game", c.game, config.game),
-                               ("network", c.agent.network,
-                                config.agent.network)):
+                               ("agent", type(c), type(config))):
       if mine != first:
         raise ValueError(f"{str(r)!r} has another {field} than "
                          f"{str(run_dirs[0])!r}; only runs of the same game "
                          "and network can be averaged")
   all_steps = []
   for r in run_dirs:
-    checkpointer = Checkpointer(r, read_only=True)
-    try:
-      steps = sorted(checkpointer.all_steps())
-    finally:
-      checkpointer.close()
+    with runs.quiet_orbax():
+      checkpointer = Checkpointer(r, read_only=True)
+      try:
+        steps = sorted(checkpointer.all_steps())
+      finally:
+        checkpointer.close()
     if len(steps) < last:
       raise ValueError(
           f"{str(r)!r} has {len(steps)} checkpoint(s) "
           f"({', '.join(map(str, steps)) or 'none'}); cannot average the last "
           f"{last}")
     all_steps.append(steps[-last:])
-  total, state = None, None
+  total, first = None, None
   for r, steps in zip(run_dirs, all_steps):
     for step in steps:  # One checkpoint in memory at a time.
-      run = anakin.restore_run(r, step=step)
+      run = runs.read_run(r, step=step)
       params = run.state.params if online else run.agent.test_params(
           run.state)
+      if total is not None and (jax.tree.structure(params) !=
+                                jax.tree.structure(total) or any(
+                                    a.shape != b.shape for a, b in zip(
+                                        jax.tree.leaves(params),
+                                        jax.tree.leaves(total)))):
+        raise ValueError(f"{str(r)!r} has another network than "
+                         f"{str(run_dirs[0])!r}; only runs of the same game "
+                         "and network can be averaged")
       total = params if total is None else jax.tree.map(jnp.add, total,
                                                         params)
-    if state is None:
-      state = run.state  # The first run's last checkpoint.
+    if first is None:
+      first = run  # The first run's last checkpoint.
   mean = jax.tree.map(lambda x: x / sum(map(len, all_steps)), total)
-  if isinstance(state.extras, rnad_learner.RNaDAveragedExtras):
-    state, _ = rnad_learner.toggle_test_average(state)
-  state = state._replace(params=mean)
-  config = dataclasses.replace(
-      config, agent=dataclasses.replace(config.agent, test_policy_avg=0.0))
+  state = first.agent.with_test_params(first.state, mean)
   source = {"runs": [{"run_dir": str(r.absolute()), "steps": s}
                      for r, s in zip(run_dirs, all_steps)],
             "params": "online" if online else "test"}
@@ -135,7 +138,7 @@ def average_run(run_dir: str | os.PathLike[str] | Sequence[
   staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.",
                                           dir=out_dir.parent))
   try:
-    write_json_atomic(staging / CONFIG_FILE, config_lib.to_json(config))
+    write_json_atomic(staging / CONFIG_FILE, configs_lib.to_json(config))
     write_json_atomic(staging / SOURCE_FILE, source)
     out = Checkpointer(staging)
     try:

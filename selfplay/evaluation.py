@@ -1,93 +1,82 @@
 """Evaluation during training: exact NashConv, or win rates against bots.
 
-Games OpenSpiel can enumerate (the poker games) get their exact NashConv.
-Others (Stratego) play `run.eval_games` games against each bot named in
-`run.eval_opponents`, vectorised in JAX (`eval.bots.match`), seats
-alternated, in each of `run.eval_modes`: "sample" plays the agent's test-time
-policy, logged as `vs_<bot>/win`, `/draw`, `/loss` and `/score` (wins plus
-half the draws); "greedy" its most likely move (drawn among equally likely
-ones), as the `RUN_DIR:greedy` player of `arena tournament` plays, logged as
+Works for any agent that gives its test-time policy as
+`policy_probs(params, obs, legal, raw=False)` (`agents.core.registry`).
+Games OpenSpiel can enumerate (the poker games) get their exact NashConv
+(and `nash_conv_raw` without test-time post-processing, for agents that
+post-process). Others (Stratego) play `evaluation.games` games against each
+bot named in `evaluation.opponents` (bots the game declares,
+`games.bot_policy`), vectorised in JAX (`games.match`), seats alternated, in
+each of `evaluation.modes`: "sample" plays the agent's test-time policy, logged
+as `vs_<bot>/win`, `/draw`, `/loss` and `/score` (wins plus half the draws);
+"greedy" its most likely move (drawn among equally likely ones), as the
+`RUN_DIR:greedy` player of `arena tournament` plays, logged as
 `vs_<bot>_greedy/...`.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import chex
 import jax
 import jax.numpy as jnp
 
 import games
-from agents.rnad import actor as rnad_actor
-from agents.rnad import learner as rnad_learner
-from agents.rnad import policy as rnad_policy
-from eval import exploitability
-from eval.bots import match
-from selfplay import config as config_lib
+from agents.core import spiel_policy
+from agents.core.spiel_policy import ProbsFn
+from agents.core.types import Params
+from games import match
 
 
-def _uniform(obs: jax.Array, legal: jax.Array, key: chex.PRNGKey) -> jax.Array:
-  del obs
-  return jax.random.categorical(key, jnp.where(legal, 0.0, -jnp.inf)).astype(
-      jnp.int32)
-
-
-def bot_policy(game: games.Game, name: str) -> match.Policy:
-  """The JAX policy of bot `name` for `game`.
+def bot_policy(game: games.Game, name: str) -> Callable:
+  """The JAX policy of bot `name` for `game` (`games.bot_policy`).
 
   Raises:
     ValueError: for a bot `game` does not have.
   """
-  if name == "random":
-    return _uniform
-  if name == "heuristic" and game.name == "stratego":
-    from eval.bots import stratego_heuristic  # pylint: disable=g-import-not-at-top
-    return stratego_heuristic.heuristic_policy(game)
-  raise ValueError(f"no bot {name!r} for game {game.name!r}; bots: random"
-                   + (", heuristic" if game.name == "stratego" else ""))
+  return games.bot_policy(game, name)
 
 
-def agent_policy(networks, params, finetune, *, greedy: bool = False
-                 ) -> match.Policy:
+def agent_policy(probs_fn: ProbsFn, params: Params, *, greedy: bool = False
+                 ) -> Callable:
   """The agent's test-time policy as an `(obs, legal, key)` bot policy.
 
-  It samples the (post-processed) policy, or with `greedy` plays one of the
-  most likely legal actions, drawn uniformly among equal ones.
+  Args:
+    probs_fn: `(params, obs [N, *O], legal [N, A]) -> probs [N, A]`, e.g. an
+      agent's `policy_probs`.
+    params: its parameters.
+    greedy: play one of the most likely legal actions, drawn uniformly among
+      equal ones, instead of sampling the policy.
   """
 
-  def agent(obs, legal, key):
-    if not greedy:
-      action, _ = rnad_actor.select_action(
-          networks, params, obs[None], legal[None], key, finetune=finetune,
-          post_process=finetune.at_test_time)
-      return action[0]
-    probs = rnad_actor.policy_probs(networks, params, obs[None], legal[None],
-                                    finetune, finetune.at_test_time)[0]
-    best = legal & (probs == jnp.max(jnp.where(legal, probs, -1.0)))
-    return jax.random.categorical(key, jnp.where(best, 0.0, -jnp.inf)
-                                  ).astype(jnp.int32)
+  def agent(obs, legal, key: chex.PRNGKey):
+    probs = probs_fn(params, obs[None], legal[None])[0]
+    if greedy:
+      probs = legal & (probs == jnp.max(jnp.where(legal, probs, -1.0)))
+    logits = jnp.where(legal & (probs > 0), jnp.log(
+        jnp.where(probs > 0, probs, 1.0)), -jnp.inf)
+    return jax.random.categorical(key, logits).astype(jnp.int32)
   return agent
 
 
 class Evaluator:
   """Evaluates parameters; returns the metrics to log (maybe none)."""
 
-  def __init__(self, game: games.Game, agent: rnad_learner.RNaD,
-               config: config_lib.RNaDExperiment):
+  def __init__(self, game: games.Game, agent: Any, config: Any):
     self._game, self._agent = game, agent
-    self._finetune = config.agent.finetune
     self._seed = config.run.seed
     self._exact = game.tabulable and game.spiel_game_string is not None
-    self._bots = {} if self._exact or not config.run.eval_games else {
-        name: bot_policy(game, name) for name in config.run.eval_opponents}
-    self._modes = config.run.eval_modes
-    self._matches = self._make_matches(config.run.eval_games)
+    eval_cfg = config.evaluation
+    self._bots = {} if self._exact or not eval_cfg.games else {
+        name: bot_policy(game, name) for name in eval_cfg.opponents}
+    self._modes = eval_cfg.modes
+    self._matches = self._make_matches(eval_cfg.games)
 
   def _make_matches(self, num_games: int) -> Callable | None:
     if not self._bots:
       return None
-    game, networks, finetune = self._game, self._agent.networks, self._finetune
+    game, probs_fn = self._game, self._agent.policy_probs
 
     @jax.jit
     def matches(params, key):
@@ -96,9 +85,8 @@ class Evaluator:
         for mode in self._modes:  # the same games' keys in either mode
           label = name if mode == "sample" else f"{name}_greedy"
           out[label] = match.play_games(
-              game, agent_policy(networks, params, finetune,
-                                 greedy=mode == "greedy"), bot,
-              jax.random.fold_in(key, i), num_games)
+              game, agent_policy(probs_fn, params, greedy=mode == "greedy"),
+              bot, jax.random.fold_in(key, i), num_games)
       return out
     return matches
 
@@ -117,13 +105,27 @@ class Evaluator:
     return out
 
   def _nash_conv(self, params) -> dict[str, float]:
-    out = {}
-    for name, post in (("nash_conv", self._finetune.at_test_time),
-                       ("nash_conv_raw", False)):
-      if name == "nash_conv_raw" and not self._finetune.at_test_time:
-        break
-      policy = rnad_policy.openspiel_policy_for(
-          self._game, self._agent.networks, params, self._finetune,
-          post_process=post)
-      out[name] = exploitability.nash_conv(policy.game, policy)
-    return out
+    return nash_conv(self._game, self._agent, params)
+
+
+def nash_conv(game: games.Game, agent: Any, params: Params
+              ) -> dict[str, float]:
+  """Exact NashConv of `agent` playing `params` in a tabulable `game`:
+  `nash_conv` for its test-time policy, and `nash_conv_raw` without test-time
+  post-processing where the agent post-processes (`agent.post_processes`).
+
+  Raises:
+    ValueError: the game is too large to enumerate.
+  """
+  if not game.tabulable:
+    raise ValueError(f"exact NashConv needs a game small enough to enumerate "
+                     f"(e.g. kuhn_poker, leduc_poker), not {game.name}")
+  out = {}
+  raws = (False, True) if getattr(agent, "post_processes", False) else (False,)
+  for raw in raws:
+    policy = spiel_policy.openspiel_policy(
+        game, params, lambda p, o, l, raw=raw: agent.policy_probs(p, o, l,
+                                                                    raw=raw))
+    out["nash_conv_raw" if raw else "nash_conv"] = spiel_policy.nash_conv(
+        policy.game, policy)
+  return out

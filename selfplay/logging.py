@@ -166,6 +166,36 @@ def read_metrics(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
   return _read_lines(pathlib.Path(run_dir) / METRICS_FILE)
 
 
+def format_evaluation(step: int, metrics: Mapping[str, Any]) -> str | None:
+  """One console line for an evaluation's results, or None when `metrics`
+  hold none: win/draw/loss against each bot (`vs_<bot>[_greedy]/...`),
+  NashConv and evaluation returns.
+
+  >>> format_evaluation(400, {"vs_random/win": 0.9, "vs_random/draw": 0.05,
+  ...                         "vs_random/loss": 0.05, "loss": 1.0})
+  'eval at step 400: vs random W-D-L 90%-5%-5%'
+  """
+  parts = []
+  for key in sorted(metrics):
+    if key.startswith("vs_") and key.endswith("/win"):
+      name = key[len("vs_"):-len("/win")]
+      try:
+        wdl = [float(np.asarray(metrics[f"vs_{name}/{k}"]))
+               for k in ("win", "draw", "loss")]
+      except KeyError:
+        continue
+      label = (f"{name[:-len('_greedy')]} (greedy)"
+               if name.endswith("_greedy") else name)
+      parts.append(f"vs {label} W-D-L " +
+                   "-".join(f"{100 * x:.0f}%" for x in wdl))
+  for key, label in (("nash_conv", "NashConv"), ("nash_conv_raw",
+                                                 "NashConv raw"),
+                     ("eval_return", "return")):
+    if key in metrics:
+      parts.append(f"{label} {float(np.asarray(metrics[key])):.4g}")
+  return f"eval at step {step}: " + ", ".join(parts) if parts else None
+
+
 class Progress:
   """Training progress: learner steps/s and the latest metrics.
 
@@ -206,6 +236,17 @@ class Progress:
               flush=True)
       return
     self._bar.update(self._task, completed=step, rate=f"{rate:.1f}", info=info)
+
+  def report_evaluation(self, step: int, metrics: Mapping[str, Any]) -> None:
+    """Prints an evaluation's results as they land (`format_evaluation`):
+    above the bar in "bar" mode, as a line in "lines" mode."""
+    line = format_evaluation(step, metrics)
+    if line is None or self._mode == "off":
+      return
+    if self._mode == "bar":
+      self._bar.console.print(line, highlight=False)
+    else:
+      print(line, flush=True)
 
   def close(self) -> None:
     if self._mode == "bar":

@@ -14,23 +14,24 @@ import jax.numpy as jnp
 import numpy as np
 
 from agents.core import CheckpointError, Checkpointer
-from selfplay import config as config_lib
+from agents.core.experiment import LeagueConfig
 
 
 class OpponentPool:
   """Past parameters for self-play against earlier versions of the agent.
 
   Starts with the parameters training starts from and adds a copy every
-  `run.past_opponent_every` learner steps, keeping the latest
-  `run.past_opponents`. The pool is saved with each checkpoint (`save_args`)
+  `league.past_opponent_every` learner steps, keeping the latest
+  `league.past_opponents`. The pool is saved with each checkpoint (`save_args`)
   and a resumed run continues with it (`restore`), so resuming plays the same
   games as an uninterrupted run.
   """
 
-  def __init__(self, run_cfg: config_lib.RunConfig, params: Any, step: int):
-    self._cfg = run_cfg
+  def __init__(self, league: LeagueConfig, params: Any, step: int,
+               seed: int = 0):
+    self._cfg, self._seed = league, seed
     self._pool = [jax.tree.map(jnp.copy, params)]
-    self._period = step // run_cfg.past_opponent_every
+    self._period = step // league.past_opponent_every
 
   def save_args(self) -> tuple[dict[str, Any], Any]:
     """(meta entries, extra pytree) to save with a checkpoint."""
@@ -64,7 +65,7 @@ class OpponentPool:
 
   def draw(self, step: int) -> Any:
     """One snapshot, uniformly, reproducibly for a given seed and step."""
-    rng = np.random.default_rng([self._cfg.seed, step])
+    rng = np.random.default_rng([self._seed, step])
     return self._pool[int(rng.integers(len(self._pool)))]
 
   def maybe_add(self, step: int, params: Any) -> None:

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import collections
-import dataclasses
 import os
 import zipfile
 from typing import Any, Callable, Mapping
@@ -23,35 +22,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from agents.core.checkpoint import write_atomic
-
-
-@dataclasses.dataclass(frozen=True)
-class ReplayConfig:
-  """Replay buffer and rate limiter settings."""
-
-  capacity: int = 1_000_000  # transitions
-  min_size: int = 1_000  # transitions inserted before the first sample
-  samples_per_insert: float = 32.0  # sampled transitions per inserted one
-  error_buffer: float = 0.0  # allowed drift, in samples; 0: automatic
-  prioritized: bool = False
-  priority_exponent: float = 0.6  # alpha
-  importance_exponent: float = 0.2  # beta
-  # Save the contents with each checkpoint, so that a resumed run samples
-  # from them at once (no refill).
-  checkpoint: bool = True
-
-  def __post_init__(self):
-    for name in ("capacity", "min_size", "samples_per_insert"):
-      if getattr(self, name) <= 0:
-        raise ValueError(
-            f"runtime.replay.{name} must be > 0, got {getattr(self, name)}")
-    if self.min_size > self.capacity:
-      raise ValueError(f"runtime.replay.min_size ({self.min_size}) must not "
-                       f"exceed capacity ({self.capacity})")
-    for name in ("error_buffer", "priority_exponent", "importance_exponent"):
-      if getattr(self, name) < 0:
-        raise ValueError(
-            f"runtime.replay.{name} must be >= 0, got {getattr(self, name)}")
+from agents.core.experiment import ReplayConfig
 
 
 class RateLimiter:

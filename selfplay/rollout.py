@@ -20,18 +20,14 @@ happens rather than at the end of the game.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
-
 import chex
 import jax
 import jax.numpy as jnp
 
+from agents.core.types import PolicyFn, Trajectory
 from games.api import Game
 
-# (obs [B, *O], legal [B, A], key) -> (action [B] int32, policy [B, A])
-PolicyFn = Callable[[jax.Array, jax.Array, chex.PRNGKey],
-                    tuple[jax.Array, jax.Array]]
-
+__all__ = ["PolicyFn", "Trajectory", "rollout", "uniform_policy"]
 
 def uniform_policy(obs: jax.Array, legal: jax.Array,
                    key: chex.PRNGKey) -> tuple[jax.Array, jax.Array]:
@@ -39,20 +35,6 @@ def uniform_policy(obs: jax.Array, legal: jax.Array,
   del obs
   action = jax.random.categorical(key, jnp.where(legal, 0.0, -jnp.inf))
   return action.astype(jnp.int32), legal / jnp.sum(legal, -1, keepdims=True)
-
-
-class Trajectory(NamedTuple):
-  """A batch of self-play games, time-major."""
-
-  obs: jax.Array  # [T, B, *O] float32, from the acting player's view
-  legal: jax.Array  # [T, B, A] bool
-  acting: jax.Array  # [T, B] int32, player to move
-  valid: jax.Array  # [T, B] bool, a decision was taken (game not over)
-  action: jax.Array  # [T, B] int32
-  policy: jax.Array  # [T, B, A] float32, behaviour policy mu(. | x_t)
-  rewards: jax.Array  # [T, B, P] float32, each player's reward after a_t
-  # [T, B] bool, the decision was a fixed opponent's (a bot's); None: none was
-  fixed: jax.Array | None = None
 
 
 def rollout(game: Game, policy_fn: PolicyFn, key: chex.PRNGKey,

@@ -21,21 +21,19 @@ newest two are kept), so a resumed run samples from them at once; with
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pathlib
-import signal
 import sys
-import threading
 import time
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 
 from agents.core import (CheckpointError, Checkpointer, TrainState,
                          check_batch_size, make_mesh, make_update,
-                         read_run_config, replicate, write_json_atomic)
+                         read_run_config, registry, replicate, runs,
+                         write_json_atomic)
 from agents.core.checkpoint import CONFIG_FILE
 from agents.d4pg import actor as d4pg_actor
 from agents.d4pg import learner as d4pg_learner
@@ -44,6 +42,7 @@ from selfplay import config as config_lib
 from selfplay import logging as log_lib
 from selfplay import replay as replay_lib
 from selfplay import sebulba_actors
+from selfplay import signals
 
 
 class Run(NamedTuple):
@@ -63,42 +62,31 @@ class TrainResult(NamedTuple):
   metrics: dict[str, Any]  # the latest logged value of every metric
 
 
-def build(config: config_lib.D4PGExperiment) -> d4pg_learner.D4PG:
-  """The agent for the config's task.
+def build(config: Any) -> Any:
+  """The agent for the config's task (`AgentType.build` of its registered
+  experiment type).
 
   Raises:
     ValueError: for an unknown task.
   """
-  obs_size, spec = control.specs(config.game.name)
-  return d4pg_learner.make_d4pg(obs_size, spec.minimum, spec.maximum,
-                                config.agent)
+  return registry.for_config(config).build(config)[1]
 
 
 def restore_run(run_dir: str | os.PathLike[str],
                 step: int | None = None) -> Run:
-  """Loads a D4PG run directory's config and checkpoint (latest by default).
+  """Loads a Sebulba run directory's config and checkpoint (latest by
+  default), with the env-step counters saved beside it.
 
   Raises:
-    CheckpointError: for a missing, corrupt or non-D4PG run directory.
+    CheckpointError: for a missing, corrupt or non-Sebulba run directory.
   """
-  try:
-    config = config_lib.from_json(read_run_config(run_dir))
-  except ValueError as e:
-    if isinstance(e, CheckpointError):
-      raise
-    raise CheckpointError(f"{run_dir}/{CONFIG_FILE}: {e}") from e
-  if not isinstance(config, config_lib.D4PGExperiment):
+  config = runs.read_config(run_dir)
+  if registry.for_config(config).driver != "sebulba":
     raise CheckpointError(f"{str(run_dir)!r} holds a {type(config).__name__} "
-                          "run, not a D4PG one")
-  agent = build(config)
-  checkpointer = Checkpointer(run_dir, read_only=True)
-  try:
-    state, meta = checkpointer.restore(agent.init(jax.random.key(0)),
-                                       step=step)
-  finally:
-    checkpointer.close()
-  return Run(config, agent, state, pathlib.Path(run_dir),
-             dict(meta.get("counters", {})))
+                          "run, not one of the Sebulba driver")
+  run = runs.read_run(run_dir, step)
+  return Run(run.config, run.agent, run.state, run.run_dir,
+             dict(run.meta.get("counters", {})))
 
 
 # ---------------------------------------------------------------- replay
@@ -165,7 +153,7 @@ class _Evaluator:
 
   def __init__(self, config: config_lib.D4PGExperiment,
                agent: d4pg_learner.D4PG):
-    self._episodes = config.runtime.eval_episodes
+    self._episodes = config.evaluation.episodes
     self._env = control.make(config.game.name, seed=config.run.seed * 10_000)
     networks = agent.networks
     self._act = jax.jit(lambda params, obs: d4pg_actor.select_action(
@@ -185,23 +173,6 @@ class _Evaluator:
       returns.append(total)
     return {"eval_return": float(np.mean(returns)),
             "eval_return_std": float(np.std(returns))}
-
-
-@contextlib.contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
-  """Sets the yielded event on SIGINT/SIGTERM (main thread only)."""
-  stop = threading.Event()
-  if threading.current_thread() is not threading.main_thread():
-    yield stop
-    return
-  previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-  for s in previous:
-    signal.signal(s, lambda *_: stop.set())
-  try:
-    yield stop
-  finally:
-    for s, handler in previous.items():
-      signal.signal(s, handler)
 
 
 def _error_buffer(config: config_lib.D4PGExperiment) -> float:
@@ -317,8 +288,8 @@ def train(config: config_lib.D4PGExperiment,
   cpu_start = time.process_time()
   last_ckpt_time, last_ckpt_step = start, step
   next_log = step + run_cfg.log_every - step % run_cfg.log_every
-  next_eval = (step + run_cfg.eval_every - step % run_cfg.eval_every
-               if run_cfg.eval_every else None)
+  next_eval = (step + config.evaluation.every - step % config.evaluation.every
+               if config.evaluation.every else None)
   rate = {"t": start, "step": step, "env_steps": counters["env_steps"],
           "wait": 0.0}
   waited = 0.0  # seconds the learner spent waiting for transitions
@@ -346,7 +317,9 @@ def train(config: config_lib.D4PGExperiment,
       record["train_return"] = float(np.mean(recent_returns))
       recent_returns = []
     if evaluate:
-      record.update(evaluator(state.params))
+      results = evaluator(state.params)
+      record.update(results)
+      bar.report_evaluation(step, results)
     rate.update(t=time.monotonic(), step=step,
                 env_steps=counters["env_steps"], wait=waited)
     shown.update(logger.write(step, record))
@@ -365,10 +338,12 @@ def train(config: config_lib.D4PGExperiment,
   try:
     actors = sebulba_actors.Actors(config)
     actors.broadcast(jax.device_get(state.params["policy"]))
-    with _stop_on_signals() as stop:
+    with signals.stop_on_signals() as stop:
       if next_eval is not None and step == 0:
+        results = evaluator(state.params)
+        bar.report_evaluation(0, results)
         shown.update(logger.write(0, {"env_steps": counters["env_steps"],
-                                      **evaluator(state.params)}))
+                                      **results}))
       while True:
         if step >= num_steps:
           break
@@ -413,7 +388,7 @@ def train(config: config_lib.D4PGExperiment,
         if step >= next_log or due_eval or step >= num_steps:
           log(step, evaluate=due_eval)
           if due_eval:
-            next_eval = step + run_cfg.eval_every - step % run_cfg.eval_every
+            next_eval = step + config.evaluation.every - step % config.evaluation.every
           next_log = step + run_cfg.log_every - step % run_cfg.log_every
         bar.update(step, shown.get("updates_per_s", 0.0), shown)
         now = time.monotonic()

@@ -12,9 +12,10 @@ iterations improve on it instead of starting from uniform play.
 Data: games of the bot against itself, played in JAX (`selfplay.rollout`);
 each move is replaced with probability `epsilon` by a uniformly random legal
 one, so that the network also sees positions off the bot's own path, and
-every decision is labelled with the bot's choice. Loss: cross-entropy of the
+every decision is labelled with the bot's choice. Loss: the agent's
+`imitation_loss` (R-NaD's, `agents.rnad.imitation`: cross-entropy of the
 network's legal policy to the label, plus `value_weight` times the squared
-error of the value to the mover's final return. Each step plays a fresh
+error of the value to the mover's final return). Each step plays a fresh
 batch, so the clone never sees a game twice.
 
 Each step is the shared learner's update (`agents.core.make_update`): the
@@ -30,7 +31,7 @@ and its result is checkpointed as step 0; its cost counts in the run's
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import chex
 import jax
@@ -41,13 +42,12 @@ from jax.sharding import Mesh
 from agents.core import TrainState
 from agents.core import learner as learner_lib
 from agents.core import sharding
-from agents.core.types import Metrics, Params
-from agents.rnad.learner import RNaD
-from agents.rnad.networks import apply_on_steps, compact_steps, legal_log_policy
+from agents.core.experiment import WarmStartConfig
+from agents.core.types import Metrics, PolicyFn, Trajectory
 from games.api import Game
 from selfplay import evaluation
-from selfplay.config import WarmStartConfig
-from selfplay.rollout import PolicyFn, Trajectory, rollout
+from selfplay import signals
+from selfplay.rollout import rollout
 
 
 def labelled_bot(game: Game, bot: str, epsilon: float) -> PolicyFn:
@@ -72,50 +72,8 @@ def labelled_bot(game: Game, bot: str, epsilon: float) -> PolicyFn:
   return policy_fn
 
 
-def imitation_loss(apply: Callable, params: Params, traj: Trajectory,
-                   value_weight: float, compute_fraction: float = 1.0
-                   ) -> tuple[jax.Array, Metrics]:
-  """Cross-entropy to the labels in `traj.policy` plus the value regression.
-
-  Args:
-    apply: the networks' `apply(params, obs)`.
-    params: network parameters.
-    traj: labelled games ([T, B] time-major); `traj.policy` holds each
-      decision's target distribution.
-    value_weight: weight of the value's squared error to the mover's return
-      from each step on (the final result, plus any shaping to come).
-    compute_fraction: share of the T x B steps to run the network on
-      (`agents.rnad.networks.compact_steps`).
-
-  Returns:
-    `(loss, metrics)`: `loss_policy`, `loss_value` and `accuracy` (the share
-    of decisions where the network's most likely legal action is the label).
-  """
-  compaction = compact_steps(traj.valid, compute_fraction)
-  valid = traj.valid if compaction is None else compaction.used
-  out = apply_on_steps(apply, params, traj.obs, compaction)
-  log_pi = legal_log_policy(out.logits, traj.legal)
-  cross_entropy = -jnp.sum(traj.policy * log_pi, -1)
-  to_go = jnp.cumsum(traj.rewards[::-1], 0)[::-1]  # [T, B, P]
-  mover_return = jnp.take_along_axis(to_go, traj.acting[..., None],
-                                     -1)[..., 0]  # [T, B]
-  hits = jnp.argmax(jnp.where(traj.legal, out.logits, -jnp.inf), -1) == (
-      jnp.argmax(traj.policy, -1))
-  count = jnp.maximum(jnp.sum(valid), 1)
-
-  def mean(x):
-    return jnp.sum(jnp.where(valid, x, 0.0)) / count
-
-  loss_pi = mean(cross_entropy)
-  loss_v = mean(jnp.square(out.value - mover_return))
-  return loss_pi + value_weight * loss_v, {
-      "loss_policy": loss_pi, "loss_value": loss_v,
-      "accuracy": mean(hits.astype(jnp.float32))}
-
-
-def make_update(game: Game, agent: RNaD, config: WarmStartConfig,
-                mesh: Mesh, compute_fraction: float = 1.0,
-                shaping: float = 0.0
+def make_update(game: Game, agent: Any, config: WarmStartConfig,
+                mesh: Mesh, shaping: float = 0.0
                 ) -> tuple[optax.GradientTransformation, Callable]:
   """The optimizer and the shared learner's update (`agents.core.make_update`)
   that plays one labelled batch, sharded over `mesh`, and takes one step:
@@ -132,16 +90,14 @@ def make_update(game: Game, agent: RNaD, config: WarmStartConfig,
 
   def loss_fn(params, state, traj, key):
     del state, key
-    return imitation_loss(agent.networks.apply, params, traj,
-                          config.value_weight, compute_fraction)
+    return agent.imitation_loss(params, traj, config.value_weight)
 
   return optimizer, learner_lib.make_update(
       loss_fn, optimizer, mesh, batch_fn=batch_fn, batch_axis=1)
 
 
-def warm_start(game: Game, agent: RNaD, state: TrainState,
+def warm_start(game: Game, agent: Any, state: TrainState,
                config: WarmStartConfig, *, mesh: Mesh | None = None,
-               compute_fraction: float = 1.0,
                shaping: float = 0.0,
                should_stop: Callable[[], bool] = lambda: False,
                report: Callable[[int, Metrics], None] | None = None
@@ -150,13 +106,13 @@ def warm_start(game: Game, agent: RNaD, state: TrainState,
 
   Args:
     game: the game (static).
-    agent: R-NaD, whose networks are trained.
+    agent: the agent, with `imitation_loss(params, traj, value_weight)` and
+      `from_clone(state, params)` (see `agents.core.registry`).
     state: a fresh training state (step 0).
     config: the warm start's settings; `config.steps` > 0.
     mesh: the devices the games and the update are sharded over, as in
       self-play (default: every device); `config.batch_size` must divide
       over them.
-    compute_fraction: as `RNaDConfig.compute_fraction`.
     shaping: as `RunConfig.reward_shaping`.
     should_stop: polled between steps; True ends the warm start early.
     report: called every `config.log_every` steps with the latest metrics.
@@ -172,22 +128,31 @@ def warm_start(game: Game, agent: RNaD, state: TrainState,
   chex.assert_equal(int(jax.device_get(state.step)), 0)
   mesh = mesh if mesh is not None else sharding.make_mesh()
   sharding.check_batch_size(config.batch_size, mesh)
-  optimizer, update = make_update(game, agent, config, mesh, compute_fraction,
-                                  shaping)
+  optimizer, update = make_update(game, agent, config, mesh, shaping)
   clone = learner_lib.replicate(learner_lib.init_train_state(
       state.params, optimizer, jax.random.fold_in(state.key, 0x5EED)), mesh)
   start = time.monotonic()
   metrics: Metrics = {}
   done = 0
   while done < config.steps and not should_stop():
-    clone, metrics = update(clone)
+    if done == 0:  # compiles first: a stop request need not wait for it
+      finished, out = signals.call_until_stopped(
+          lambda c=clone: jax.block_until_ready(update(c)), should_stop)
+      if not finished:
+        break
+      clone, metrics = out
+    else:
+      clone, metrics = update(clone)
+      # Wait for the step: with asynchronous dispatch the loop would
+      # otherwise queue up to `log_every` steps, and a stop request would
+      # wait for them.
+      jax.block_until_ready(metrics)
     done += 1
     if report is not None and (done % config.log_every == 0
                                or done == config.steps):
       report(done, jax.device_get(metrics))
+  if not done:
+    return state, {"steps": 0, "seconds": time.monotonic() - start}
   metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
   metrics.update(steps=done, seconds=time.monotonic() - start)
-  params = jax.device_get(clone.params)
-  extras = type(state.extras)(*[params] * len(state.extras))
-  return state._replace(params=params, opt_state=agent.optimizer.init(params),
-                        extras=extras), metrics
+  return agent.from_clone(state, jax.device_get(clone.params)), metrics

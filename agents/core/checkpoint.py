@@ -29,7 +29,7 @@ import orbax.checkpoint as ocp
 from agents.core.learner import TrainState
 
 CONFIG_FILE = "config.json"
-_CHECKPOINT_DIR = "checkpoints"
+CHECKPOINTS_DIR = "checkpoints"
 
 
 class CheckpointError(ValueError):
@@ -101,7 +101,7 @@ class Checkpointer:
     if max_to_keep < 1:
       raise ValueError(f"max_to_keep must be >= 1, got {max_to_keep}")
     self._run_dir = pathlib.Path(run_dir).absolute()
-    directory = self._run_dir / _CHECKPOINT_DIR
+    directory = self._run_dir / CHECKPOINTS_DIR
     if read_only and not directory.is_dir():
       raise CheckpointError(f"{str(run_dir)!r} holds no checkpoints")
     self._manager = ocp.CheckpointManager(
@@ -184,7 +184,7 @@ class Checkpointer:
     step = self.latest_step() if step is None else step
     if step is None:
       return None
-    path = self._run_dir / _CHECKPOINT_DIR / str(step) / "state"
+    path = self._run_dir / CHECKPOINTS_DIR / str(step) / "state"
     if not path.is_dir():
       return None
     try:
@@ -204,7 +204,7 @@ class Checkpointer:
     Raises:
       CheckpointError: if the item is unreadable or does not match `like`.
     """
-    if not (self._run_dir / _CHECKPOINT_DIR / str(step) / "extra").is_dir():
+    if not (self._run_dir / CHECKPOINTS_DIR / str(step) / "extra").is_dir():
       return None
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
     try:

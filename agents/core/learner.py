@@ -78,9 +78,9 @@ def make_update(loss_fn: LossFn,
     unroll: unroll the K steps instead of looping over them (K copies of the
       step in the program: slower to compile). XLA's CPU backend runs
       convolutions inside a loop nested in another loop (an Anakin rollout
-      inside the K-step loop) several times slower; measured on small
-      Stratego, batch 16: 13.75 s a step looped, 1.72 s unrolled, 2.16 s at
-      K = 1.
+      inside the K-step loop) several times slower than unrolled or at
+      K = 1 (measured: `benchmarks/stratego_small_results.md`, section "The
+      options these runs use").
 
   Returns:
     `update(state, batch) -> (state, metrics)`, or `update(state[, aux])`

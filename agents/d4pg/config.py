@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from agents.core import experiment
+
 
 @dataclasses.dataclass(frozen=True)
 class NetworkConfig:
@@ -59,3 +61,18 @@ class D4PGConfig:
     for name in ("sigma", "max_gradient_norm", "dqda_clip"):
       if getattr(self, name) < 0:
         raise ValueError(f"agent.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class D4PGExperiment:
+  """D4PG on a Control Suite task (the Sebulba driver)."""
+
+  game: experiment.GameConfig = dataclasses.field(
+      default_factory=lambda: experiment.GameConfig(name="cartpole_swingup"))
+  agent: D4PGConfig = dataclasses.field(default_factory=D4PGConfig)
+  runtime: experiment.RuntimeConfig = dataclasses.field(
+      default_factory=experiment.RuntimeConfig)
+  run: experiment.RunConfig = dataclasses.field(
+      default_factory=experiment.RunConfig)
+  evaluation: experiment.ControlEvalConfig = dataclasses.field(
+      default_factory=experiment.ControlEvalConfig)

@@ -8,6 +8,10 @@ from typing import Any, Callable, Mapping
 import jax
 import numpy as np
 
+from agents.core import runs
+from agents.core.checkpoint import CheckpointError
+from agents.d4pg.config import D4PGExperiment
+
 Policy = Callable[[Mapping[str, Any]], np.ndarray]
 
 
@@ -28,11 +32,11 @@ def load_policy(run_dir: str | os.PathLike[str],
     agents.core.CheckpointError: for a missing or unreadable run directory,
       or one that is not a D4PG run.
   """
-  # Imported here: reading run directories is the driver's job, and selfplay
-  # imports agents, not the other way round.
   from games import control  # pylint: disable=g-import-not-at-top
-  from selfplay import sebulba  # pylint: disable=g-import-not-at-top
-  run = sebulba.restore_run(run_dir, step=step)
+  run = runs.read_run(run_dir, step=step)
+  if not isinstance(run.config, D4PGExperiment):
+    raise CheckpointError(f"{str(run_dir)!r} holds a "
+                          f"{type(run.config).__name__} run, not a D4PG one")
   networks = run.agent.networks
   params = run.state.params["policy"]
   apply = jax.jit(networks.policy)

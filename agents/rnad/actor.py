@@ -1,4 +1,4 @@
-"""R-NaD acting: the (optionally post-processed) policy and action sampling."""
+"""R-NaD acting: action sampling, and the (post-processed) test-time policy."""
 
 from __future__ import annotations
 
@@ -65,30 +65,28 @@ def discretize_policy(policy: jax.Array, legal: jax.Array,
 
 def post_process_policy(policy: jax.Array, legal: jax.Array,
                         config: FinetuneConfig) -> jax.Array:
-  """Threshold then discretise (the fine-tuning and test-time policy)."""
+  """Threshold then discretise (the test-time policy)."""
   policy = threshold_policy(policy, legal, config.policy_threshold)
   return discretize_policy(policy, legal, config.policy_discretization)
 
 
 def policy_probs(networks: Networks, params: Params, obs: jax.Array,
                  legal: jax.Array, finetune: FinetuneConfig,
-                 post_process: jax.Array | bool) -> jax.Array:
-  """The acting policy [..., A]; post-processed where `post_process` is True."""
+                 post_process: bool) -> jax.Array:
+  """The policy [..., A]; post-processed (`finetune`) when `post_process`."""
   pi = legal_policy(networks.apply(params, obs).logits, legal)
-  return jnp.where(post_process, post_process_policy(pi, legal, finetune), pi)
+  return post_process_policy(pi, legal, finetune) if post_process else pi
 
 
 def select_action(networks: Networks, params: Params, obs: jax.Array,
-                  legal: jax.Array, key: chex.PRNGKey, *,
-                  finetune: FinetuneConfig,
-                  post_process: jax.Array | bool = False
+                  legal: jax.Array, key: chex.PRNGKey
                   ) -> tuple[jax.Array, dict[str, Any]]:
-  """Samples one action per row of `obs`, illegal actions masked out.
+  """Samples one action per row of `obs` from the raw legal policy.
 
   Returns:
     `(action [...] int32, {"policy": [..., A]})`.
   """
-  probs = policy_probs(networks, params, obs, legal, finetune, post_process)
+  probs = legal_policy(networks.apply(params, obs).logits, legal)
   logp = jnp.where(probs > 0, jnp.log(jnp.where(probs > 0, probs, 1.0)),
                    -jnp.inf)
   action = jax.random.categorical(key, logp, axis=-1).astype(jnp.int32)

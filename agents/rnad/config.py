@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from agents.core import experiment
+
 
 @dataclasses.dataclass(frozen=True)
 class AdamConfig:
@@ -19,28 +21,19 @@ class AdamConfig:
 
 @dataclasses.dataclass(frozen=True)
 class NetworkConfig:
-  """Policy/value network.
+  """Policy/value network: one torso read by a policy and a value head.
 
-  kind "mlp": MLP torso(s) over the flattened observation, a policy and a
-  value head. kind "deepnash": the convolutional residual network of
-  `agents.rnad.deepnash_net` for Stratego (deployment, piece and target
-  heads): a `stem_kernel` x `stem_kernel` convolution to `channels`, then
-  `num_blocks` residual blocks of 3x3 convolutions. The stem reads every
-  observation plane, so a 1x1 stem costs far less than a 3x3 one (on a CPU
-  it dominates a small network's time) at the price of a smaller field of
-  view.
+  kind "mlp": an MLP torso over the flattened observation. kind "deepnash":
+  the convolutional residual network of `agents.rnad.deepnash_net` for
+  Stratego (deployment, piece and target heads): a `stem_kernel` x
+  `stem_kernel` convolution to `channels`, then `num_blocks` residual blocks
+  of 3x3 convolutions. The stem reads every observation plane, so a 1x1 stem
+  costs far less than a 3x3 one (on a CPU it dominates a small network's
+  time) at the price of a smaller field of view.
   """
 
   kind: str = "mlp"
   hidden_sizes: tuple[int, ...] = (256, 256)
-  # False: the value head gets its own MLP ("mlp") or torso ("deepnash").
-  shared_torso: bool = True
-  # Also output Q_hat(x, .), one action value per action, read from the value
-  # features as V(x) plus a per-action advantage. R-NaD then regresses it on
-  # the sampled actions' returns and uses it as an action-dependent baseline
-  # of its Q estimates (`agents.rnad.losses`), which informs every legal
-  # action's estimate instead of only the sampled one's.
-  q_head: bool = False
   channels: int = 64
   stem_kernel: int = 3
   num_blocks: int = 4
@@ -60,30 +53,46 @@ class NetworkConfig:
           f"hidden_sizes must be non-empty positive ints, got {self.hidden_sizes}")
 
 
-@dataclasses.dataclass(frozen=True)
-class NeuRDConfig:
-  """NeuRD policy loss: logits are pushed only within [-beta, beta]."""
+POLICY_LOSSES = ("neurd", "softmax_pg")
 
-  beta: float = 2.0
+
+@dataclasses.dataclass(frozen=True)
+class PolicyLossConfig:
+  """The policy loss, trained on R-NaD's v-trace Q estimates either way.
+
+  `loss` "neurd": R-NaD's NeuRD (`agents.rnad.losses.neurd_loss`), which
+  pushes each centred logit by its action's advantage and only within
+  [-`neurd_beta`, `neurd_beta`]. "softmax_pg": the all-actions softmax policy
+  gradient (`losses.softmax_pg_loss`), which scales that push by the
+  action's probability and ignores `neurd_beta`. Both clip the advantages to
+  [-`clip`, `clip`].
+  """
+
+  loss: str = "neurd"
+  neurd_beta: float = 2.0
   clip: float = 10_000.0
 
   def __post_init__(self):
-    if self.beta <= 0 or self.clip <= 0:
-      raise ValueError(f"NeuRD beta and clip must be > 0, got {self}")
+    if self.loss not in POLICY_LOSSES:
+      raise ValueError("agent.policy.loss must be 'neurd' or 'softmax_pg', "
+                       f"got {self.loss!r}")
+    if self.neurd_beta <= 0:
+      raise ValueError(
+          f"agent.policy.neurd_beta must be > 0, got {self.neurd_beta}")
+    if self.clip <= 0:
+      raise ValueError(f"agent.policy.clip must be > 0, got {self.clip}")
 
 
 @dataclasses.dataclass(frozen=True)
 class FinetuneConfig:
-  """Policy post-processing: fine-tuning phase and test time.
+  """Test-time policy post-processing.
 
-  From learner step `from_learner_steps` on (never when < 0), both acting and
-  learning use the post-processed policy: actions with probability below
-  `policy_threshold` are dropped and the rest rounded to multiples of
-  1/`policy_discretization`. The exported policy (`load_policy`) is always
-  post-processed when `at_test_time`.
+  When `at_test_time`, the policy that is evaluated and exported
+  (`RNaD.policy_probs`, `load_policy`) drops actions with probability below
+  `policy_threshold` and rounds the rest to multiples of
+  1/`policy_discretization`. Self-play and learning use the raw policy.
   """
 
-  from_learner_steps: int = -1
   policy_threshold: float = 0.03
   policy_discretization: int = 32
   at_test_time: bool = True
@@ -119,30 +128,22 @@ class RNaDConfig:
   # Polyak averaging rate of the parameters the trained policy is evaluated
   # and exported with (`RNaD.test_params`); 0 uses the online parameters.
   # Averaging damps the last iterate's oscillation around the equilibrium.
-  # It does not change learning, so `--resume` may switch it on (the
-  # average starts at the restored parameters) or off.
+  # It does not change learning, but the training state holds the average,
+  # so `--resume` cannot switch it on or off.
   test_policy_avg: float = 0.0
   eta_reward_transform: float = 0.2  # regularisation strength (eta)
   entropy_schedule_sizes: tuple[int, ...] = (20_000,)
   entropy_schedule_repeats: tuple[int, ...] = (1,)
   c_vtrace: float = 1.0
-  # With a Q head (`network.q_head`): False estimates every action's value by
-  # the head alone, without the sampled action's 1/mu-weighted correction
-  # (`agents.rnad.losses.two_player_vtrace`): lower variance, biased by the
-  # head's errors. Needs `network.q_head`; `--set` overrides are checked
-  # together, so they may set the two in either order.
-  q_sampled_correction: bool = True
   # The learner runs its networks on at most this share of the batch's
-  # T x B steps, the valid ones (`networks.apply_on_valid`); a batch with
+  # T x B steps, the valid ones (`networks.compact_steps`); a batch with
   # more valid steps uses all. Saves work where games end well before the
   # longest possible game (Stratego); 1 computes every step.
   compute_fraction: float = 1.0
   rho_vtrace: float = math.inf
-  # "neurd" (R-NaD's, `agents.rnad.losses.neurd_loss`) or "softmax_pg" (the
-  # all-actions softmax policy gradient, `losses.softmax_pg_loss`; it ignores
-  # `neurd.beta` and uses `neurd.clip`): the same v-trace estimates either way.
-  policy_loss: str = "neurd"
-  neurd: NeuRDConfig = dataclasses.field(default_factory=NeuRDConfig)
+  # The policy loss and its settings.
+  policy: PolicyLossConfig = dataclasses.field(
+      default_factory=PolicyLossConfig)
   finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
   network: NetworkConfig = dataclasses.field(default_factory=NetworkConfig)
 
@@ -175,11 +176,22 @@ class RNaDConfig:
     if not 0.0 < self.compute_fraction <= 1.0:
       raise ValueError(
           f"compute_fraction must be in (0, 1], got {self.compute_fraction}")
-    if not self.q_sampled_correction and not self.network.q_head:
-      raise ValueError("agent.q_sampled_correction=False needs "
-                       "agent.network.q_head=True")
-    if self.policy_loss not in ("neurd", "softmax_pg"):
-      raise ValueError("agent.policy_loss must be 'neurd' or 'softmax_pg', "
-                       f"got {self.policy_loss!r}")
     if self.c_vtrace <= 0 or self.rho_vtrace <= 0:
       raise ValueError("c_vtrace and rho_vtrace must be > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class RNaDExperiment:
+  """R-NaD self-play on a JAX game (the Anakin driver)."""
+
+  game: experiment.GameConfig = dataclasses.field(
+      default_factory=experiment.GameConfig)
+  agent: RNaDConfig = dataclasses.field(default_factory=RNaDConfig)
+  run: experiment.RunConfig = dataclasses.field(
+      default_factory=experiment.RunConfig)
+  evaluation: experiment.EvalConfig = dataclasses.field(
+      default_factory=experiment.EvalConfig)
+  league: experiment.LeagueConfig = dataclasses.field(
+      default_factory=experiment.LeagueConfig)
+  warm_start: experiment.WarmStartConfig = dataclasses.field(
+      default_factory=experiment.WarmStartConfig)

@@ -9,10 +9,7 @@ uses:
 - target square: for each square, one logit per (direction, distance), i.e.
   per target square of the piece standing there.
 
-With `shared_torso=False` the value head reads its own torso (same shape),
-so the policy loss's gradients do not shape the value's features. With
-`q_head=True` an action-value head, laid out like the policy's moves, reads
-the value features too (see `forward`).
+The value head reads the same torso as the policy heads.
 
 A move is chosen as piece then square. With play actions laid out as
 `(direction * L + distance - 1) * S + from` (`games.stratego.tables`), the
@@ -68,11 +65,11 @@ class _ResBlock(hk.Module):
     return x + h
 
 
-def _torso(config: NetworkConfig, x: jax.Array, prefix: str) -> jax.Array:
+def _torso(config: NetworkConfig, x: jax.Array) -> jax.Array:
   """The stem and residual blocks: [B, H, W, C] -> [B, H, W, channels]."""
-  h = hk.Conv2D(config.channels, config.stem_kernel, name=f"{prefix}stem")(x)
+  h = hk.Conv2D(config.channels, config.stem_kernel, name="stem")(x)
   for i in range(config.num_blocks):
-    h = _ResBlock(config.channels, name=f"{prefix}block_{i}")(h)
+    h = _ResBlock(config.channels, name=f"block_{i}")(h)
   return jax.nn.relu(h)
 
 
@@ -95,13 +92,8 @@ def _with_deployment(deploy: jax.Array, play: jax.Array,
 
 
 def forward(num_actions: int, config: NetworkConfig, obs: jax.Array
-            ) -> tuple[jax.Array, jax.Array, jax.Array | None]:
-  """(logits [..., A], value [...], Q [..., A] or None) for [..., H, W, C].
-
-  With `config.q_head`, Q(x, a) = V(x) + adv(x, a), where adv is read by a
-  1x1 convolution from the value features at the square the action starts
-  from (a move: one output per direction and distance; a deployment: one).
-  """
+            ) -> tuple[jax.Array, jax.Array]:
+  """(logits [..., A], value [...]) for observations [..., H, W, C]."""
   lead = obs.shape[:-3]
   h_, w_, c_ = obs.shape[-3:]
   squares = h_ * w_
@@ -113,7 +105,7 @@ def forward(num_actions: int, config: NetworkConfig, obs: jax.Array
   deploying = x[:, 0, 0, _DEPLOY_PLANE] > 0.5
   x = _turn(x, turned)
 
-  h = _torso(config, x, prefix="")
+  h = _torso(config, x)
 
   heads = hk.Conv2D(2 + 4 * max_distance, 1, name="policy_heads")(h)
   heads = _turn(heads, turned)  # back to board coordinates
@@ -124,17 +116,7 @@ def forward(num_actions: int, config: NetworkConfig, obs: jax.Array
   logits = _with_deployment(heads[..., 0].reshape(-1, squares), play,
                             deploying)
 
-  h_value = h if config.shared_torso else _torso(config, x, prefix="value_")
-  pooled = jnp.concatenate([jnp.mean(h_value, axis=(1, 2)),
-                            jnp.max(h_value, axis=(1, 2))], axis=-1)
+  pooled = jnp.concatenate([jnp.mean(h, axis=(1, 2)),
+                            jnp.max(h, axis=(1, 2))], axis=-1)
   value = hk.nets.MLP((config.value_hidden, 1), name="value")(pooled)[:, 0]
-  q = None
-  if config.q_head:
-    adv = _turn(hk.Conv2D(1 + 4 * max_distance, 1, name="q_heads")(h_value),
-                turned)
-    q_play = _move_layout(adv[..., 1:].reshape(-1, squares, 4, max_distance),
-                          turned, max_distance)
-    q = value[:, None] + _with_deployment(adv[..., 0].reshape(-1, squares),
-                                          q_play, deploying)
-    q = q.reshape(lead + (num_actions,))
-  return (logits.reshape(lead + (num_actions,)), value.reshape(lead), q)
+  return logits.reshape(lead + (num_actions,)), value.reshape(lead)

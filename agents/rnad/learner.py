@@ -2,14 +2,13 @@
 
 Regularised Nash Dynamics (Perolat et al. 2022, arXiv:2206.15378, the
 learning rule of DeepNash). Learning proceeds in iterations; within one, the
-policy is trained by NeuRD (or, with `policy_loss="softmax_pg"`, the softmax
+policy is trained by NeuRD (or, with `policy.loss="softmax_pg"`, the softmax
 policy gradient on the same estimates) on a game whose rewards are
 transformed by `eta * log(pi / pi_reg)`, where pi_reg blends the two latest
 fixed points (`alpha` grows from 0 to 1 over the first half of the
-iteration). At the end of an iteration the slowly averaged target network
-becomes the new regularisation policy. With a Q head
-(`NetworkConfig.q_head`) the loss also regresses it on the sampled actions'
-returns, and the Q estimates use it as their baseline (`agents.rnad.losses`).
+iteration). The Q estimates use the value V(x) as the baseline of every
+action (`agents.rnad.losses`). At the end of an iteration the slowly averaged
+target network becomes the new regularisation policy.
 """
 
 from __future__ import annotations
@@ -24,14 +23,13 @@ import numpy as np
 import optax
 
 from agents.core.learner import TrainState, init_train_state
-from agents.core.types import Metrics, Params
-from agents.rnad import actor, losses
+from agents.core.types import Metrics, Params, PolicyFn, Trajectory
+from agents.rnad import actor, imitation, losses
 from agents.rnad.config import RNaDConfig
 from agents.rnad.networks import (Networks, apply_on_steps, compact_steps,
                                   legal_log_policy, legal_policy,
                                   make_networks)
 from games.api import Game
-from selfplay.rollout import PolicyFn, Trajectory
 
 
 class RNaDExtras(NamedTuple):
@@ -51,34 +49,6 @@ class RNaDAveragedExtras(NamedTuple):
   params_prev: Params
   params_prev_: Params
   params_avg: Params  # Polyak average of params, the test-time policy
-
-
-def toggle_test_average(
-    state: TrainState) -> tuple[TrainState, Callable[[TrainState], TrainState]]:
-  """`state` laid out as with test-time averaging switched, and the way back.
-
-  Returns `(like, back)`: `like` has the checkpoint layout of a run with
-  `test_policy_avg` the other way (on for `RNaDExtras`, off for
-  `RNaDAveragedExtras`), and `back` turns a state restored with that layout
-  into `state`'s. Turning averaging on starts the average at the restored
-  parameters; turning it off drops the average. This lets a run resume with
-  averaging switched (e.g. self-play from a behaviour-cloned start that had
-  none) and its directory still read the checkpoints saved before.
-  """
-  extras = state.extras
-  if isinstance(extras, RNaDAveragedExtras):
-    like = state._replace(extras=RNaDExtras(*extras[:3]))
-
-    def back(restored: TrainState) -> TrainState:
-      return restored._replace(extras=RNaDAveragedExtras(
-          *restored.extras, params_avg=restored.params))
-  else:
-    like = state._replace(
-        extras=RNaDAveragedExtras(*extras, params_avg=state.params))
-
-    def back(restored: TrainState) -> TrainState:
-      return restored._replace(extras=RNaDExtras(*restored.extras[:3]))
-  return like, back
 
 
 class EntropySchedule(NamedTuple):
@@ -138,6 +108,20 @@ class RNaD(NamedTuple):
   # The parameters to evaluate and export: the Polyak average when
   # `test_policy_avg` > 0, else the online parameters.
   test_params: Callable[[TrainState], Params]
+  # (params, obs [N, *O], legal [N, A], raw=False) -> probs [N, A]: the
+  # test-time policy (post-processed when `finetune.at_test_time`, unless
+  # `raw`).
+  policy_probs: Callable[..., jax.Array]
+  # Whether the test-time policy differs from the raw one (post-processing).
+  post_processes: bool
+  # (params, traj, value_weight) -> (loss, metrics): `imitation.imitation_loss`
+  # on the steps this config computes.
+  imitation_loss: Callable[..., tuple[jax.Array, Metrics]]
+  # (state, params) -> state starting from `params` (a clone): they become
+  # the online, target, regularisation and test-time parameters.
+  from_clone: Callable[[TrainState, Params], TrainState]
+  # (state, params) -> state whose `test_params` are `params`.
+  with_test_params: Callable[[TrainState, Params], TrainState]
 
 
 def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
@@ -151,16 +135,13 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
                  b2=config.adam.b2, eps=config.adam.eps))
   finetune = config.finetune
 
-  if config.policy_loss == "softmax_pg":
+  if config.policy.loss == "softmax_pg":
     policy_loss = functools.partial(losses.softmax_pg_loss,
-                                    clip=config.neurd.clip)
+                                    clip=config.policy.clip)
   else:
-    policy_loss = functools.partial(losses.neurd_loss, beta=config.neurd.beta,
-                                    clip=config.neurd.clip)
-
-  def finetuning(step: jax.Array) -> jax.Array:
-    return (finetune.from_learner_steps >= 0) & (
-        step >= finetune.from_learner_steps)
+    policy_loss = functools.partial(losses.neurd_loss,
+                                    beta=config.policy.neurd_beta,
+                                    clip=config.policy.clip)
 
   def init(key: chex.PRNGKey) -> TrainState:
     init_key, state_key = jax.random.split(key)
@@ -191,8 +172,6 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     out = apply(params)
     pi = legal_policy(out.logits, legal)
     log_pi = legal_log_policy(out.logits, legal)
-    pi_eval = jnp.where(finetuning(state.step),
-                        actor.post_process_policy(pi, legal, finetune), pi)
     v_target_net = apply(extras.params_target).value
     log_prev = legal_log_policy(apply(extras.params_prev).logits, legal)
     log_prev_ = legal_log_policy(apply(extras.params_prev_).logits, legal)
@@ -204,31 +183,23 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     mu = jnp.sum(traj.policy * action_oh, -1)
     mu = jnp.where(valid, mu, 1.0)
     sg = jax.lax.stop_gradient
-    evaluated = jnp.where(fixed[..., None], traj.policy, sg(pi_eval))
+    evaluated = jnp.where(fixed[..., None], traj.policy, sg(pi))
     num_valid = jnp.maximum(jnp.sum(learned), 1)
-    # With a Q head, its (fixed) estimates are the Q estimates' baseline.
-    baseline = None if out.q is None else sg(out.q)
-    loss_v = loss_pi = loss_q = 0.0
+    loss_v = loss_pi = 0.0
     for player in range(game.num_players):
       vtrace = jax.vmap(
           lambda *a, p=player: losses.two_player_vtrace(
-              *a[:-1], player=p, eta=config.eta_reward_transform,
-              c=config.c_vtrace, rho=config.rho_vtrace, baseline=a[-1],
-              sampled_correction=config.q_sampled_correction),
+              *a, player=p, eta=config.eta_reward_transform,
+              c=config.c_vtrace, rho=config.rho_vtrace),
           in_axes=1, out_axes=1)(
               v_target_net, valid, traj.acting, traj.action, mu,
-              evaluated, log_ratio, traj.rewards[..., player], baseline)
+              evaluated, log_ratio, traj.rewards[..., player])
       mask = vtrace.has_played & ~fixed
       loss_v += jax.vmap(losses.value_loss, in_axes=1)(
           out.value, vtrace.v_target, mask).sum()
-      if out.q is not None:
-        loss_q += jax.vmap(losses.value_loss, in_axes=1)(
-            jnp.sum(out.q * action_oh, -1), vtrace.sampled_return,
-            mask).sum()
       loss_pi += jax.vmap(policy_loss, in_axes=1)(
           out.logits, sg(pi), vtrace.q_estimate, legal, mask).sum()
     loss_v, loss_pi = loss_v / num_valid, loss_pi / num_valid
-    loss_q = loss_q / num_valid
     entropy = -jnp.sum(jnp.where(learned, jnp.sum(pi * log_pi, -1), 0.0))
     metrics = {
         "loss_value": loss_v,
@@ -238,8 +209,6 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
         "episode_length": jnp.mean(jnp.sum(traj.valid, 0).astype(jnp.float32)),
         "return_player0": jnp.mean(jnp.sum(traj.rewards[..., 0], 0)),
     }
-    if out.q is not None:
-      metrics["loss_q"] = loss_q
     if traj.fixed is not None:  # the learner's mean result against the bots
       played = traj.fixed & traj.valid
       bot_seat = jnp.max(jnp.where(played, traj.acting, 0), 0)
@@ -251,7 +220,7 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     if compaction is not None:  # games left out of this update
       metrics["games_dropped"] = 1.0 - jnp.mean(jnp.any(valid, 0) | ~jnp.any(
           traj.valid, 0))
-    return loss_v + loss_pi + loss_q, metrics
+    return loss_v + loss_pi, metrics
 
   def after_update(state: TrainState) -> TrainState:
     extras: RNaDExtras | RNaDAveragedExtras = state.extras
@@ -277,17 +246,37 @@ def make_rnad(game: Game, config: RNaDConfig) -> RNaD:
     return state.params
 
   def make_policy_fn(state: TrainState) -> PolicyFn:
-    post = finetuning(state.step)
-
     def policy_fn(obs, legal, key):
-      action, extras = actor.select_action(
-          networks, state.params, obs, legal, key, finetune=finetune,
-          post_process=post)
+      action, extras = actor.select_action(networks, state.params, obs, legal,
+                                           key)
       return action, extras["policy"]
 
     return policy_fn
 
+  def policy_probs(params: Params, obs: jax.Array, legal: jax.Array,
+                   raw: bool = False) -> jax.Array:
+    return actor.policy_probs(networks, params, obs, legal, finetune,
+                              finetune.at_test_time and not raw)
+
+  def imitation_loss(params: Params, traj: Trajectory, value_weight: float
+                     ) -> tuple[jax.Array, Metrics]:
+    return imitation.imitation_loss(networks.apply, params, traj,
+                                    value_weight, config.compute_fraction)
+
+  def from_clone(state: TrainState, params: Params) -> TrainState:
+    extras = type(state.extras)(*[params] * len(state.extras))
+    return state._replace(params=params, opt_state=optimizer.init(params),
+                          extras=extras)
+
+  def with_test_params(state: TrainState, params: Params) -> TrainState:
+    if isinstance(state.extras, RNaDAveragedExtras):
+      state = state._replace(extras=state.extras._replace(params_avg=params))
+    return state._replace(params=params)
+
   return RNaD(networks=networks, optimizer=optimizer, init=init,
               loss_fn=loss_fn, after_update=after_update,
               make_policy_fn=make_policy_fn, schedule=schedule,
-              test_params=test_params)
+              test_params=test_params, policy_probs=policy_probs,
+              post_processes=finetune.at_test_time,
+              imitation_loss=imitation_loss, from_clone=from_clone,
+              with_test_params=with_test_params)

@@ -21,23 +21,6 @@ enters the value target, and each action b gets the unbiased estimate
 
 used by the NeuRD policy loss (or by the softmax policy gradient,
 `softmax_pg_loss`, which weighs each action's advantage by its probability).
-
-With a learned action-value `Q_hat` (a network's Q head) as an
-action-dependent baseline, the estimate becomes
-
-  Q(b) = -eta * log(pi(b)/pi_reg(b)) + Q_hat(b)
-         + 1[b = a] / mu(a) * (G - Q_hat(a)),  G = r + w_opp * (R + v_next),
-
-still unbiased (its expectation over a ~ mu is E[G | b] - eta * log(...) for
-every b, whatever `Q_hat` is), but of lower variance when `Q_hat` is close:
-every legal action gets an informed estimate, not only the sampled one, and
-the 1/mu-weighted correction is small. This is the action-value control
-variate of Q-Prop (Gu et al. 2017, arXiv:1611.02247) in the doubly robust
-form (Jiang & Li 2016, arXiv:1511.03722), applied to R-NaD's Q estimate.
-`Q_hat` is regressed on the sampled action's return `r + R + v_next`
-(`VTraceOutput.sampled_return`, without the opponent's importance weight:
-the actors lag the learner by few updates, and a biased `Q_hat` only costs
-variance, never bias).
 """
 
 from __future__ import annotations
@@ -55,9 +38,6 @@ class VTraceOutput(NamedTuple):
   v_target: jax.Array  # [T] float32, v-trace value target (0 off-turn)
   has_played: jax.Array  # [T] bool, player i acted at t
   q_estimate: jax.Array  # [T, A] float32, regularised Q estimate (0 off-turn)
-  # [T] float32, return after the sampled own action (0 off-turn), the
-  # regression target of a Q head.
-  sampled_return: jax.Array
 
 
 class _Carry(NamedTuple):
@@ -72,9 +52,7 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
                       policy: jax.Array, log_ratio: jax.Array,
                       reward: jax.Array, *, player: int, eta: float,
                       lambda_: float = 1.0, c: float = 1.0,
-                      rho: float = jnp.inf,
-                      baseline: jax.Array | None = None,
-                      sampled_correction: bool = True) -> VTraceOutput:
+                      rho: float = jnp.inf) -> VTraceOutput:
   """V-trace targets and Q estimates for `player` along one trajectory.
 
   Args:
@@ -91,14 +69,6 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
     lambda_: trace coefficient.
     c: truncation of the trace weights.
     rho: truncation of the temporal-difference weights.
-    baseline: [T, A] float32, a learned Q_hat(x_t, .) used as the
-      action-dependent baseline of the Q estimate; None uses V(x_t) for every
-      action.
-    sampled_correction: False drops the sampled action's importance-weighted
-      correction and takes `-eta * log-ratio + baseline` as the estimate of
-      every action (needs a `baseline`): biased where Q_hat is wrong, without
-      the 1/mu variance (the Mean Actor-Critic of Asadi et al. 2017,
-      arXiv:1709.00503).
 
   Returns:
     A `VTraceOutput`.
@@ -107,11 +77,6 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
   chex.assert_rank([policy, log_ratio], 2)
   chex.assert_equal_shape([policy, log_ratio])
   chex.assert_equal_shape_prefix([value, valid, acting, action, policy], 1)
-  if baseline is None:
-    if not sampled_correction:
-      raise ValueError("sampled_correction=False needs a baseline (Q head)")
-    baseline = jnp.broadcast_to(value[:, None], policy.shape)
-  chex.assert_equal_shape([baseline, policy])
   num_actions = policy.shape[-1]
   action_oh = jax.nn.one_hot(action, num_actions, dtype=policy.dtype)
   ratio = jnp.sum(policy * action_oh, -1) / behaviour_prob  # pi/mu of a_t
@@ -119,7 +84,7 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
   kl = jnp.sum(policy * log_ratio, -1)  # KL(pi || pi_reg) at x_t
 
   def backward(carry: _Carry, x):
-    v, ok, who, a_oh, ratio_t, mu_t, lr, lr_a, kl_t, r, base = x
+    v, ok, who, a_oh, ratio_t, mu_t, lr, lr_a, kl_t, r = x
     own = ok & (who == player)
     opp = ok & (who != player)
     # Own decision: close the transition that starts here.
@@ -129,12 +94,8 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
                 (-eta * kl_t + transition_reward + carry.next_value - v) +
                 lambda_ * jnp.minimum(c, weight) *
                 (carry.next_v_target - carry.next_value))
-    base_a = jnp.sum(base * a_oh)
-    q = -eta * lr + base
-    if sampled_correction:
-      q += a_oh / mu_t * (
-          r + carry.opp_weight * (carry.reward + carry.next_v_target) - base_a)
-    sampled_return = r + carry.reward + carry.next_v_target
+    q = -eta * lr + v + a_oh / mu_t * (
+        r + carry.opp_weight * (carry.reward + carry.next_v_target) - v)
     own_carry = _Carry(reward=jnp.zeros_like(r), opp_weight=jnp.ones_like(r),
                        next_value=v, next_v_target=v_target)
     # Opponent decision: accumulate its reward, regulariser and weight.
@@ -145,20 +106,16 @@ def two_player_vtrace(value: jax.Array, valid: jax.Array, acting: jax.Array,
     new_carry = jax.tree.map(
         lambda o, p, k: jnp.where(own, o, jnp.where(opp, p, k)),
         own_carry, opp_carry, carry)
-    return new_carry, (jnp.where(own, v_target, 0.0),
-                       jnp.where(own, q, 0.0),
-                       jnp.where(own, sampled_return, 0.0))
+    return new_carry, (jnp.where(own, v_target, 0.0), jnp.where(own, q, 0.0))
 
   zero = jnp.zeros((), value.dtype)
   init = _Carry(reward=zero, opp_weight=jnp.ones((), value.dtype),
                 next_value=zero, next_v_target=zero)
   xs = (value, valid, acting, action_oh, ratio, behaviour_prob, log_ratio,
-        log_ratio_a, kl, reward, baseline)
-  _, (v_target, q, sampled_return) = jax.lax.scan(backward, init, xs,
-                                                  reverse=True)
+        log_ratio_a, kl, reward)
+  _, (v_target, q) = jax.lax.scan(backward, init, xs, reverse=True)
   has_played = valid & (acting == player)
-  return VTraceOutput(v_target=v_target, has_played=has_played, q_estimate=q,
-                      sampled_return=sampled_return)
+  return VTraceOutput(v_target=v_target, has_played=has_played, q_estimate=q)
 
 
 def value_loss(value: jax.Array, v_target: jax.Array,

@@ -19,9 +19,6 @@ from agents.rnad.config import NetworkConfig
 class NetOutput(NamedTuple):
   logits: jax.Array  # [..., A] float32, raw (illegal entries meaningless)
   value: jax.Array  # [...] float32, value for the player to move
-  # [..., A] float32, action values for the player to move, when the network
-  # has a Q head (`NetworkConfig.q_head`), else None.
-  q: jax.Array | None = None
 
 
 class Networks(NamedTuple):
@@ -34,21 +31,13 @@ def _forward(num_actions: int, obs_rank: int, config: NetworkConfig,
   if config.kind == "deepnash":
     if obs_rank != 3:
       raise ValueError("the deepnash network needs [H, W, C] observations")
-    logits, value, q = deepnash_net.forward(num_actions, config, obs)
-    return NetOutput(logits=logits, value=value, q=q)
+    logits, value = deepnash_net.forward(num_actions, config, obs)
+    return NetOutput(logits=logits, value=value)
   x = obs.reshape(*obs.shape[:obs.ndim - obs_rank], -1)  # flatten [*O]
-  torso = hk.nets.MLP(config.hidden_sizes, activate_final=True, name="torso")
-  h_policy = torso(x)
-  # A separate value torso keeps the value loss, which scales with the
-  # square of the game's payoffs, from dominating the policy's features.
-  h_value = h_policy if config.shared_torso else hk.nets.MLP(
-      config.hidden_sizes, activate_final=True, name="value_torso")(x)
-  logits = hk.Linear(num_actions, name="policy")(h_policy)
-  value = hk.Linear(1, name="value")(h_value)[..., 0]
-  q = None
-  if config.q_head:
-    q = value[..., None] + hk.Linear(num_actions, name="q_advantage")(h_value)
-  return NetOutput(logits=logits, value=value, q=q)
+  h = hk.nets.MLP(config.hidden_sizes, activate_final=True, name="torso")(x)
+  logits = hk.Linear(num_actions, name="policy")(h)
+  value = hk.Linear(1, name="value")(h)[..., 0]
+  return NetOutput(logits=logits, value=value)
 
 
 def make_networks(observation_shape: tuple[int, ...], num_actions: int,

@@ -1,10 +1,12 @@
 """Stratego in JAX with the ISF rules; `games.make("stratego", ...)`.
 
 Modules: `config` (variants, setup notation), `tables` (static tables, action
-ids), `bitboard` (legal moves as 16-bit row words), `rules` (init/step),
-`chase` (more-squares rule), `observe`, `render`, `env` (the `Game`),
-`reference` (a plain-Python twin of the rules) and `spiel` (the OpenSpiel
-game `"stratego"`, registered on import).
+ids), `ruleset` (`Rules`, one configuration), `bitboard` (legal moves as
+16-bit row words), `rules` (init/step), `chase` (more-squares rule),
+`observe`, `render`, `env` (the `Game`), `reference` (a plain-Python twin of
+the rules), `spiel` (the OpenSpiel game `"stratego"`, registered on import),
+`bots` (the heuristic bot), and the human-play view: `human_view` (the board
+and battles in words) and `human_input` (typed commands).
 
 Rules as implemented (interpretations marked *):
 
@@ -54,6 +56,14 @@ from games.stratego.state import State
 __all__ = ["State", "Stratego", "VARIANTS", "make_stratego"]
 
 from games import registry as _registry  # noqa: E402
+from games.stratego import bots as _bots  # noqa: E402
 from games.stratego import spiel as _spiel  # noqa: E402,F401  # pyspiel.
 
-_registry.register("stratego", make_stratego)
+_registry.register(
+    "stratego", make_stratego, spiel_name="stratego",
+    bots={"heuristic": _registry.Bot(policy=_bots.heuristic_policy,
+                                     spiel_bot=_bots.StrategoHeuristicBot)},
+    # The move limit and how the armies reach the board: a policy with a
+    # deployment head also plays from fixed or random setups.
+    free_params=("max_plies", "setup", "deployment"),
+    human_view="games.stratego.human_view")

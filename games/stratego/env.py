@@ -16,11 +16,20 @@ from games.stratego import bitboard
 from games.stratego import config
 from games.stratego import observe as observe_lib
 from games.stratego import render
-from games.stratego import rules
+from games.stratego import rules as rules_lib
+from games.stratego import ruleset
 from games.stratego import state as state_lib
 from games.stratego import tables as tables_lib
 
-DEPLOYMENTS = ("random", "fixed", "phase")
+DEPLOYMENTS = ruleset.DEPLOYMENTS
+
+#: Parameters that were removed, with why and what to do instead.
+RETIRED_PARAMS = {
+    "flag_danger": "the shaping for the threat to each Flag showed no gain "
+                   "(benchmarks/stratego_small_results.md); train without it "
+                   "(drop it from game.params: it shaped rewards only, so a "
+                   "run trained with it plays the same game without it)",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,9 +46,8 @@ class Stratego(api.Game):
     deployment: "random" (uniform setups sampled by `init`), "fixed" (`setup`,
       or the variant's default setup) or "phase" (the players place their
       pieces as actions).
-    flag_danger: weight of the threat to each Flag in `potential` (reward
-      shaping only; the rules ignore it), in shares of one army: 0 counts
-      material alone.
+
+  The rules and `observe` take `rules` (a `ruleset.Rules`, built once).
   """
 
   variant_name: str = "classic"
@@ -48,54 +56,47 @@ class Stratego(api.Game):
   more_squares_rule: bool = True
   setup: str | None = None
   deployment: str | None = None
-  flag_danger: float = 0.0
   name: ClassVar[str] = "stratego"
 
   def __post_init__(self):
     v = config.get_variant(self.variant_name)
     if self.max_plies is None:
       object.__setattr__(self, "max_plies", v.default_max_plies)
-    if not isinstance(self.max_plies, int) or self.max_plies <= 0:
-      raise ValueError(f"max_plies must be a positive int, got "
-                       f"{self.max_plies!r}")
     if self.deployment is None:
       object.__setattr__(self, "deployment",
                          "fixed" if self.setup else "random")
-    if self.deployment not in DEPLOYMENTS:
-      raise ValueError(f"Unknown deployment {self.deployment!r}; valid: "
-                       f"{', '.join(DEPLOYMENTS)}")
-    if self.setup and self.deployment != "fixed":
-      raise ValueError(f"A setup needs deployment='fixed', got "
-                       f"{self.deployment!r}")
-    if self.setup:
-      config.parse_setup(v, self.setup)  # Raises ValueError when malformed.
-    if (isinstance(self.flag_danger, bool)
-        or not isinstance(self.flag_danger, (int, float))
-        or not 0.0 <= self.flag_danger < float("inf")):
-      raise ValueError(f"flag_danger must be a number >= 0, got "
-                       f"{self.flag_danger!r}")
+    _ = self.rules  # Built once, now: it checks the rest (ValueError).
+
+  @functools.cached_property
+  def rules(self) -> ruleset.Rules:
+    """The configuration the rules and `observe` take (hashable, static)."""
+    return ruleset.Rules(
+        variant_name=self.variant_name, max_plies=self.max_plies,
+        two_square_rule=self.two_square_rule,
+        more_squares_rule=self.more_squares_rule, setup=self.setup,
+        deployment=self.deployment)
 
   @property
   def variant(self) -> config.Variant:
-    return config.get_variant(self.variant_name)
+    return self.rules.variant
 
   @property
   def tables(self) -> tables_lib.Tables:
-    return tables_lib.get_tables(self.variant)
+    return self.rules.tables
 
   @property
   def deploy_total(self) -> int:
     """Deployment steps (both players), 0 unless deployment is "phase"."""
-    return 2 * self.variant.num_pieces if self.deployment == "phase" else 0
+    return self.rules.deploy_total
 
   @property
   def num_planes(self) -> int:
     """4 * L (direction, distance) planes of S squares."""
-    return 4 * self.variant.max_distance
+    return self.rules.num_planes
 
   @property
   def num_actions(self) -> int:
-    return tables_lib.num_actions(self.variant)
+    return self.rules.num_actions
 
   @property
   def observation_shape(self) -> tuple[int, ...]:
@@ -106,17 +107,17 @@ class Stratego(api.Game):
     return self.deploy_total + self.max_plies
 
   def init(self, key: chex.PRNGKey) -> state_lib.State:
-    return rules.init(self, key)
+    return rules_lib.init(self.rules, key)
 
   def init_from_board(self, rank: jax.Array,
                       owner: jax.Array) -> state_lib.State:
     """The state before the first move on board `rank`/`owner` ([S] int8)."""
-    return rules.init_from_board(self, rank, owner)
+    return rules_lib.init_from_board(self.rules, rank, owner)
 
   def step(self, state: state_lib.State,
            action: jax.Array) -> state_lib.State:
     """Applies `action`. An illegal action loses the game for its player."""
-    return rules.step(self, state, action)
+    return rules_lib.step(self.rules, state, action)
 
   def legal_action_mask(self, state: state_lib.State) -> jax.Array:
     # All True once terminated (set by the rules).
@@ -124,21 +125,15 @@ class Stratego(api.Game):
 
   def observe(self, state: state_lib.State,
               player: jax.Array | int) -> jax.Array:
-    return observe_lib.observe(self, state, jnp.asarray(player, jnp.int32))
+    return observe_lib.observe(self.rules, state,
+                               jnp.asarray(player, jnp.int32))
 
   def potential(self, state: state_lib.State) -> jax.Array:
     """[2] float32: each player's lead, in shares of one army's value.
 
     Material counts `config.PIECE_VALUES` over the pieces on the board: +-1
-    would be one whole army up. With `flag_danger` w > 0 the lead also
-    counts w * (danger to the opponent's Flag - danger to one's own), where
-    a Flag's danger is 1 with an enemy piece that can move next to it, 2/3
-    at two squares (Manhattan distance), 1/3 at three, else 0: so bringing
-    a piece up to the enemy Flag pays, and so does driving one away from
-    (or taking one next to) one's own. The lead is 0 until deployment ends,
-    and zero-sum. Without a deployment phase the danger term can be nonzero
-    at the first move; its shaping then sums to a constant of the setup,
-    which no move changes. For reward shaping (`games.api.Game.potential`).
+    would be one whole army up. The lead is 0 until deployment ends, and
+    zero-sum. For reward shaping (`games.api.Game.potential`).
     """
     v = self.variant
     rank = state.rank.astype(jnp.int32)
@@ -147,9 +142,6 @@ class Stratego(api.Game):
                           for p in (0, 1)])
     army = float(np.dot(v.army, config.PIECE_VALUES))
     lead = (material[0] - material[1]) / army
-    if self.flag_danger:
-      danger = _flag_danger(v, rank, state.owner)
-      lead += self.flag_danger * (danger[1] - danger[0])
     lead = jnp.where(state.deploy_step >= self.deploy_total, lead, 0.0)
     return jnp.stack([lead, -lead])
 
@@ -185,43 +177,29 @@ class Stratego(api.Game):
             f"{config.square_name(self.variant, t.action_to[action])}")
 
 
-#: Manhattan distance at which an enemy piece stops endangering a Flag.
-_DANGER_RADIUS = 4
-
-
-def _flag_danger(variant: config.Variant, rank: jax.Array,
-                 owner: jax.Array) -> jax.Array:
-  """[2] float32: the threat to each player's Flag (see `potential`).
-
-  1 - (d - 1) / 3 for the nearest enemy piece that can move, at Manhattan
-  distance d (lakes ignored), floored at 0; 0 without a Flag or movers.
-  """
-  squares = np.arange(variant.height * variant.width)
-  rows, cols = squares // variant.width, squares % variant.width
-  dist = jnp.asarray(np.abs(rows[:, None] - rows[None, :])
-                     + np.abs(cols[:, None] - cols[None, :]), jnp.float32)
-  mover = (rank >= 1) & (rank < config.BOMB)
-  out = []
-  for p in (0, 1):
-    flag = (rank == config.FLAG) & (owner == p)
-    enemy = mover & (owner == 1 - p)
-    # [flag square, enemy square] distances of the pairs present.
-    d = jnp.where(flag[:, None] & enemy[None, :], dist, float(_DANGER_RADIUS))
-    out.append(jnp.maximum(0.0, 1.0 - (jnp.min(d) - 1.0) /
-                           (_DANGER_RADIUS - 1)))
-  return jnp.stack(out)
-
-
 def make_stratego(variant: str = "classic", max_plies: int | None = None,
                   two_square_rule: bool = True, more_squares_rule: bool = True,
                   setup: str | None = None,
                   deployment: str | None = None,
-                  flag_danger: float = 0.0) -> Stratego:
-  """Registry factory: `games.make("stratego", variant="barrage")`."""
+                  **retired: Any) -> Stratego:
+  """Registry factory: `games.make("stratego", variant="barrage")`.
+
+  Raises:
+    ValueError: for bad parameters, and for a retired one (`RETIRED_PARAMS`,
+      e.g. in the saved config of an old run), saying what to do instead.
+    TypeError: for an unknown parameter.
+  """
+  for key, value in retired.items():
+    if key in RETIRED_PARAMS:
+      raise ValueError(f"Stratego's {key} was retired ({key}={value!r} "
+                       f"given): {RETIRED_PARAMS[key]}")
+  if retired:
+    raise TypeError(f"make_stratego() got an unexpected keyword argument "
+                    f"{next(iter(retired))!r}")
   return Stratego(variant_name=variant, max_plies=max_plies,
                   two_square_rule=two_square_rule,
                   more_squares_rule=more_squares_rule, setup=setup,
-                  deployment=deployment, flag_danger=flag_danger)
+                  deployment=deployment)
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,6 +1,6 @@
 """Observations for learning, in the spirit of DeepNash.
 
-`observe(game, state, player)` is [H, W, C] float32 in board coordinates
+`observe(rules, state, player)` is [H, W, C] float32 in board coordinates
 (rank 1 in row 0, for both players; the action ids use the same squares).
 Channels:
 
@@ -26,17 +26,13 @@ permutation of those ranks leaves unchanged (tested).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from games.stratego import config
+from games.stratego import ruleset
 from games.stratego import state as state_lib
-
-if TYPE_CHECKING:
-  from games.stratego.env import Stratego
 
 NUM_CHANNELS = 41 + state_lib.HISTORY + 4
 
@@ -45,10 +41,10 @@ def observation_shape(variant: config.Variant) -> tuple[int, int, int]:
   return (variant.height, variant.width, NUM_CHANNELS)
 
 
-def observe(game: Stratego, st: state_lib.State,
+def observe(rules: ruleset.Rules, st: state_lib.State,
             player: jax.Array) -> jax.Array:
   """[H, W, C] float32: what `player` knows (see the module docstring)."""
-  v, t = game.variant, game.tables
+  v, t = rules.variant, rules.tables
   s = v.num_squares
   codes = jnp.arange(1, config.NUM_PIECE_TYPES + 1).reshape(1, -1)
   by_code = st.rank.reshape(s, 1) == codes  # [S, 12]
@@ -63,9 +59,9 @@ def observe(game: Stratego, st: state_lib.State,
   history = (
       (st.recent_to[::-1].reshape(-1, 1) == squares).astype(jnp.float32)
       - (st.recent_from[::-1].reshape(-1, 1) == squares)).T  # [S, HISTORY]
-  deploying = (st.deploy_step < game.deploy_total if game.deploy_total
+  deploying = (st.deploy_step < rules.deploy_total if rules.deploy_total
                else jnp.bool_(False))
-  if game.deploy_total:
+  if rules.deploy_total:
     order = jnp.asarray(t.deploy_order)
     next_code = jnp.where(
         deploying, order[st.deploy_step % v.num_pieces], 0) / 12.0
@@ -73,7 +69,7 @@ def observe(game: Stratego, st: state_lib.State,
     next_code = jnp.float32(0.0)
   scalars = jnp.stack([
       (player == 1).astype(jnp.float32), deploying.astype(jnp.float32),
-      next_code, st.ply / game.max_plies]).reshape(1, 4)
+      next_code, st.ply / rules.max_plies]).reshape(1, 4)
   planes = jnp.concatenate([
       by_code & own,
       by_code & opp & shown,

@@ -9,8 +9,6 @@ moves, and reading them back makes the legality check of an action free.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import chex
 import jax
 import jax.numpy as jnp
@@ -19,10 +17,8 @@ import numpy as np
 from games.stratego import bitboard
 from games.stratego import chase
 from games.stratego import config
+from games.stratego import ruleset
 from games.stratego import state as state_lib
-
-if TYPE_CHECKING:
-  from games.stratego.env import Stratego
 
 State = state_lib.State
 
@@ -69,21 +65,21 @@ def _direction(variant: config.Variant, src: jax.Array,
                    jnp.where(dst < src, 2, 3))
 
 
-def play_words(game: Stratego, st: State) -> jax.Array:
+def play_words(rules: ruleset.Rules, st: State) -> jax.Array:
   """[4 * L, H] uint16: legal moves of the player to move in `st`.
 
   `st` supplies the board (and its packed copy), the move history and the
   chase fields (all already updated for the last move).
   """
-  v, t, p = game.variant, game.tables, st.current_player
+  v, t, p = rules.variant, rules.tables, st.current_player
   words = bitboard.move_words(v, st.occupied, st.movable, st.scouts, p)
   actions, forbidden = [], []
-  if game.more_squares_rule:
+  if rules.more_squares_rule:
     stops = st.occupied[0] | st.occupied[1] | jnp.asarray(bitboard.lakes(v))
     chased, bad = chase.forbidden_moves(t, v, st.rank, st.owner, stops, p, st)
     actions.append(chased)
     forbidden.append(bad)
-  if game.two_square_rule:
+  if rules.two_square_rule:
     shuttle, bad = _two_square_moves(v, st.recent_from, st.recent_to)
     if actions:  # Cleared once: drop the moves the chase rule clears.
       bad = bad & ~jnp.any((shuttle.reshape(-1, 1) == chased.reshape(1, -1))
@@ -96,27 +92,27 @@ def play_words(game: Stratego, st: State) -> jax.Array:
   return words
 
 
-def _deploy_words(game: Stratego, st: State) -> jax.Array:
+def _deploy_words(rules: ruleset.Rules, st: State) -> jax.Array:
   """Empty home squares of the player to move in plane 0 (action = square)."""
-  v, p = game.variant, st.current_player
+  v, p = rules.variant, st.current_player
   bits = 1 << np.arange(v.width)
-  home = (game.tables.home.reshape(2, v.height, v.width) * bits).sum(-1)
+  home = (rules.tables.home.reshape(2, v.height, v.width) * bits).sum(-1)
   free = (jnp.asarray(home.astype(np.uint16))[p]
           & ~(st.occupied[0] | st.occupied[1]))
-  plane = jnp.arange(game.num_planes).reshape(-1, 1) == 0
+  plane = jnp.arange(rules.num_planes).reshape(-1, 1) == 0
   return jnp.where(plane, free.reshape(1, -1), bitboard.WORD(0))
 
 
-def _conclude(game: Stratego, st: State, deploying: jax.Array) -> State:
+def _conclude(rules: ruleset.Rules, st: State, deploying: jax.Array) -> State:
   """Fills `legal`, and ends the game when the player to move is stuck.
 
   A player with no legal move loses; if the other player has no movable piece
   either, the game is drawn. Then the ply limit (a draw) is applied.
   """
-  v, p = game.variant, st.current_player
-  moves = play_words(game, st)
-  if game.deploy_total:
-    words = jnp.where(deploying, _deploy_words(game, st), moves)
+  v, p = rules.variant, st.current_player
+  moves = play_words(rules, st)
+  if rules.deploy_total:
+    words = jnp.where(deploying, _deploy_words(rules, st), moves)
   else:
     words = moves
   any_move = jax.lax.reduce(moves, bitboard.WORD(0), jax.lax.bitwise_or,
@@ -125,27 +121,27 @@ def _conclude(game: Stratego, st: State, deploying: jax.Array) -> State:
   other_can = bitboard.can_move(v, st.occupied, st.movable, 1 - p)
   stuck_returns = jnp.where(
       other_can, jnp.where(jnp.arange(2) == p, -1.0, 1.0), 0.0)
-  limit = ~deploying & (st.ply >= game.max_plies) & ~st.terminated & ~stuck
+  limit = ~deploying & (st.ply >= rules.max_plies) & ~st.terminated & ~stuck
   terminated = bitboard.materialize(st.terminated | stuck | limit)
   returns = jnp.where(stuck, stuck_returns, st.returns).astype(jnp.float32)
-  words = jnp.where(terminated, bitboard.full(v, game.num_planes), words)
+  words = jnp.where(terminated, bitboard.full(v, rules.num_planes), words)
   return st.replace(legal=words, terminated=terminated, returns=returns)
 
 
-def initial_board(game: Stratego,
+def initial_board(rules: ruleset.Rules,
                    key: chex.PRNGKey) -> tuple[jax.Array, jax.Array]:
   """rank [S] int8 and owner [S] int8 at the start of the game."""
-  v = game.variant
+  v = rules.variant
   s = v.num_squares
-  if game.deployment == "fixed":
-    rank, owner = config.parse_setup(v, game.setup or config.default_setup(v))
+  if rules.deployment == "fixed":
+    rank, owner = config.parse_setup(v, rules.setup or config.default_setup(v))
     return jnp.asarray(rank), jnp.asarray(owner)
-  if game.deployment == "phase":
+  if rules.deployment == "phase":
     return jnp.zeros(s, jnp.int8), jnp.full(s, -1, jnp.int8)
   # "random": each player's army uniformly permuted over its home squares.
   size = v.home_rows * v.width
   army = np.zeros(size, np.int8)
-  army[:v.num_pieces] = game.tables.deploy_order
+  army[:v.num_pieces] = rules.tables.deploy_order
   rank, owner = jnp.zeros(s, jnp.int8), jnp.full(s, -1, jnp.int8)
   for player, k in enumerate(jax.random.split(key)):
     pieces = jax.random.permutation(k, jnp.asarray(army))
@@ -156,21 +152,21 @@ def initial_board(game: Stratego,
   return rank, owner
 
 
-def init(game: Stratego, key: chex.PRNGKey) -> State:
+def init(rules: ruleset.Rules, key: chex.PRNGKey) -> State:
   """The initial state; with random deployment both setups come from `key`."""
-  return init_from_board(game, *initial_board(game, key))
+  return init_from_board(rules, *initial_board(rules, key))
 
 
-def init_from_board(game: Stratego, rank: jax.Array,
+def init_from_board(rules: ruleset.Rules, rank: jax.Array,
                     owner: jax.Array) -> State:
   """The state before the first move, with the board `rank`/`owner` ([S] int8).
 
-  Ignores `game.setup`: one compiled function serves every fixed setup.
+  Ignores `rules.setup`: one compiled function serves every fixed setup.
   """
   rank = jnp.asarray(rank, jnp.int8)
   owner = jnp.asarray(owner, jnp.int8)
-  s, h = game.variant.num_squares, state_lib.HISTORY
-  occupied, movable, scouts = bitboard.pack_board(game.variant, rank, owner)
+  s, h = rules.variant.num_squares, state_lib.HISTORY
+  occupied, movable, scouts = bitboard.pack_board(rules.variant, rank, owner)
   st = State(
       rank=rank, owner=owner,
       revealed=jnp.zeros(s, bool), moved=jnp.zeros(s, bool),
@@ -181,11 +177,11 @@ def init_from_board(game: Stratego, rank: jax.Array,
       chase_square=jnp.int32(-1), chaser=jnp.int32(-1),
       chase_hashes=jnp.zeros((state_lib.CHASE_HISTORY, 2), jnp.uint32),
       chase_len=jnp.int32(0),
-      position_hash=chase.position_hash(game.tables, rank, owner),
-      legal=jnp.zeros((game.num_planes, game.variant.height), bitboard.WORD),
+      position_hash=chase.position_hash(rules.tables, rank, owner),
+      legal=jnp.zeros((rules.num_planes, rules.variant.height), bitboard.WORD),
       occupied=occupied, movable=movable, scouts=scouts,
       terminated=jnp.bool_(False), returns=jnp.zeros(2, jnp.float32))
-  return _conclude(game, st, jnp.bool_(game.deploy_total > 0))
+  return _conclude(rules, st, jnp.bool_(rules.deploy_total > 0))
 
 
 def _fight(attacker: jax.Array, defender: jax.Array) -> jax.Array:
@@ -208,19 +204,19 @@ def battle(attacker: jax.Array, defender: jax.Array) -> jax.Array:
                        jnp.int32)
 
 
-def step(game: Stratego, st: State, action: jax.Array) -> State:
+def step(rules: ruleset.Rules, st: State, action: jax.Array) -> State:
   """Plays `action` for `st.current_player`; see the package docstring.
 
   Written for `vmap` on a CPU: the board is updated with `where` over whole
   arrays (no scatters), the packed boards and the position hash
   incrementally.
   """
-  v, t = game.variant, game.tables
+  v, t = rules.variant, rules.tables
   s, n = v.num_squares, v.max_distance
-  a = jnp.clip(jnp.asarray(action, jnp.int32), 0, game.num_actions - 1)
+  a = jnp.clip(jnp.asarray(action, jnp.int32), 0, rules.num_actions - 1)
   legal = (a == action) & bitboard.has(v, st.legal, a)
   p = st.current_player
-  deploying = (st.deploy_step < game.deploy_total if game.deploy_total
+  deploying = (st.deploy_step < rules.deploy_total if rules.deploy_total
                else jnp.bool_(False))
 
   # A move (also computed while deploying, then discarded).
@@ -272,8 +268,8 @@ def step(game: Stratego, st: State, action: jax.Array) -> State:
   scouts = ((st.scouts & ~from_src & ~removed)
             | jnp.where(is_scout, lands, bitboard.WORD(0)))
 
-  if game.deploy_total:
-    k = game.variant.num_pieces
+  if rules.deploy_total:
+    k = rules.variant.num_pieces
     sq = jnp.minimum(a, s - 1)
     code = jnp.asarray(t.deploy_order)[st.deploy_step % k]
     place = squares == sq
@@ -294,7 +290,7 @@ def step(game: Stratego, st: State, action: jax.Array) -> State:
         deploying, st.scouts | jnp.where(code == config.SCOUT, placed, 0),
         scouts)
     deploy_step = st.deploy_step + deploying
-    still = deploy_step < game.deploy_total
+    still = deploy_step < rules.deploy_total
     next_player = jnp.where(still, deploy_step // k,
                             jnp.where(deploying, 0, 1 - p))
   else:
@@ -314,7 +310,7 @@ def step(game: Stratego, st: State, action: jax.Array) -> State:
       returns=jnp.where(moving & flag_taken,
                         jnp.where(jnp.arange(2) == p, 1.0, -1.0), 0.0
                         ).astype(jnp.float32))
-  if game.more_squares_rule:
+  if rules.more_squares_rule:
     fields = chase.update(v, t, st, p, src, dst, attack, owner, new_hash)
     nxt = nxt.replace(**{f: jnp.where(moving, x, getattr(st, f))
                          for f, x in fields.items()})
@@ -324,17 +320,17 @@ def step(game: Stratego, st: State, action: jax.Array) -> State:
            "position_hash")
   nxt = nxt.replace(**dict(zip(small, bitboard.materialize(
       *(getattr(nxt, f) for f in small)))))
-  nxt = _conclude(game, nxt, still)
+  nxt = _conclude(rules, nxt, still)
 
   # An illegal action loses at once and leaves the board as it was.
   lost = st.replace(
       terminated=jnp.bool_(True),
-      legal=bitboard.full(v, game.num_planes),
+      legal=bitboard.full(v, rules.num_planes),
       returns=jnp.where(jnp.arange(2) == p, -1.0, 1.0).astype(jnp.float32))
   nxt = jax.tree.map(lambda x, y: jnp.where(legal, x, y), nxt, lost)
   out = jax.tree.map(lambda x, y: jnp.where(st.terminated, x, y), st, nxt)
   # A terminated state's legal words are all set, so this equals out.legal
   # without reading st.legal (one pass less over the largest field).
   return out.replace(legal=jnp.where(st.terminated | ~legal,
-                                     bitboard.full(v, game.num_planes),
+                                     bitboard.full(v, rules.num_planes),
                                      nxt.legal))

@@ -13,16 +13,12 @@ from agents.rnad import deepnash_net
 from agents.rnad.config import NetworkConfig
 from agents.rnad.networks import legal_policy, make_networks
 
-@pytest.fixture(scope="module",
-                params=[(3, True, False), (1, True, False), (1, False, True)],
-                ids=["stem3x3", "stem1x1", "stem1x1-value-torso-q-head"])
+@pytest.fixture(scope="module", params=[3, 1], ids=["stem3x3", "stem1x1"])
 def setup(request):
   game = games.make("stratego", variant="small", deployment="phase",
                     max_plies=60)
-  stem_kernel, shared, q_head = request.param
   config = NetworkConfig(kind="deepnash", channels=8, num_blocks=1,
-                         value_hidden=16, stem_kernel=stem_kernel,
-                         shared_torso=shared, q_head=q_head)
+                         value_hidden=16, stem_kernel=request.param)
   nets = make_networks(game.observation_shape, game.num_actions, config)
   params = nets.init(jax.random.key(0))
   # Random logits everywhere: re-draw every weight so no head is ~0.
@@ -53,9 +49,6 @@ def test_shapes_and_value_per_row(setup):
   assert out.value.shape == (2,)
   out_nested = nets.apply(params, obs[None])
   np.testing.assert_allclose(out_nested.logits[0], out.logits, atol=1e-5)
-  if out.q is not None:
-    assert out.q.shape == (2, game.num_actions)
-    np.testing.assert_allclose(out_nested.q[0], out.q, atol=1e-5)
 
 
 def test_deployment_phase_uses_only_the_deployment_head(setup):
@@ -70,10 +63,6 @@ def test_deployment_phase_uses_only_the_deployment_head(setup):
   logits = nets.apply(params, obs).logits
   # Beyond the S deployment squares the logits are the constant filler.
   np.testing.assert_array_equal(logits[squares:], 0.0)
-  out = nets.apply(params, obs)
-  if out.q is not None:  # V plus the deployment advantage, V beyond
-    np.testing.assert_allclose(out.q[squares:], out.value, rtol=1e-6)
-    assert not np.allclose(out.q[:squares], out.value)
   pi = legal_policy(logits, legal)
   np.testing.assert_allclose(jnp.sum(pi[:squares]), 1.0, atol=1e-5)
 
@@ -114,10 +103,8 @@ def test_second_seat_sees_the_board_turned(setup):
   """
   game, nets, params = setup
   params = hk.data_structures.to_mutable_dict(params)
-  for stem in ("stem", "value_stem"):
-    if stem in params:
-      params[stem]["w"] = params[stem]["w"].at[
-          :, :, deepnash_net._PLAYER_PLANE, :].set(0.0)
+  params["stem"]["w"] = params["stem"]["w"].at[
+      :, :, deepnash_net._PLAYER_PLANE, :].set(0.0)
   state = _play(game, game.deploy_total + 4, 3)
   obs = game.observe(state, jnp.int32(0))
   obs = obs.at[..., deepnash_net._PLAYER_PLANE].set(0.0)
@@ -134,25 +121,4 @@ def test_second_seat_sees_the_board_turned(setup):
   mirrored = (swap * per_dir + dist) * squares + (squares - 1 - frm)
   np.testing.assert_allclose(np.asarray(out_turned.logits)[mirrored],
                              np.asarray(out.logits), rtol=1e-4, atol=1e-5)
-  if out.q is not None:
-    np.testing.assert_allclose(np.asarray(out_turned.q)[mirrored],
-                               np.asarray(out.q), rtol=1e-4, atol=1e-5)
 
-
-def test_own_value_torso_leaves_the_policy_alone():
-  """With `shared_torso=False` the value has its own weights: changing them
-  moves the value and leaves the logits exactly as they were."""
-  game = games.make("stratego", variant="small", deployment="phase",
-                    max_plies=60)
-  config = NetworkConfig(kind="deepnash", channels=8, num_blocks=1,
-                         value_hidden=16, stem_kernel=1, shared_torso=False)
-  nets = make_networks(game.observation_shape, game.num_actions, config)
-  params = hk.data_structures.to_mutable_dict(nets.init(jax.random.key(0)))
-  assert {"stem", "value_stem", "block_0/conv_0", "value_block_0/conv_0"} <= set(
-      params)
-  obs = game.observe(_play(game, game.deploy_total + 2, 5), jnp.int32(0))
-  before = nets.apply(params, obs)
-  params["value_stem"]["w"] = params["value_stem"]["w"] + 0.5
-  after = nets.apply(params, obs)
-  np.testing.assert_array_equal(after.logits, before.logits)
-  assert not np.allclose(after.value, before.value)

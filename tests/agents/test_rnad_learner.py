@@ -1,5 +1,5 @@
 """R-NaD learner options: the averaged test-time policy, compact network use,
-the Q-head baseline."""
+the policy loss."""
 
 import chex
 import jax
@@ -10,8 +10,7 @@ import pytest
 import games
 from agents.rnad import learner as rnad_learner
 from agents.rnad import networks as rnad_networks
-from agents.rnad.config import NetworkConfig, RNaDConfig
-from selfplay import config as config_lib
+from agents.rnad.config import NetworkConfig, PolicyLossConfig, RNaDConfig
 from selfplay.rollout import rollout
 
 
@@ -139,54 +138,42 @@ def test_test_policy_is_a_polyak_average_of_the_online_parameters():
   assert type(plain_state.extras) is rnad_learner.RNaDExtras
 
 
-def test_q_head_is_regressed_and_is_the_policy_baseline():
-  """With a Q head, the loss adds its regression on the sampled returns (the
-  head's only gradient), and the head's values move the policy gradient
-  (they are the baseline of the Q estimates)."""
-  game = games.make("leduc_poker")
-  config = RNaDConfig(batch_size=8, learning_rate=1e-3, network=NetworkConfig(
-      hidden_sizes=(16,), shared_torso=False, q_head=True))
-  agent = rnad_learner.make_rnad(game, config)
-  state = agent.init(jax.random.key(0))
-  traj = rollout(game, agent.make_policy_fn(state), jax.random.key(3), 8,
-                 game.max_episode_length)
-  loss_and_grad = jax.jit(jax.value_and_grad(
-      lambda p: agent.loss_fn(p, state, traj, None), has_aux=True))
-  (loss, metrics), grads = loss_and_grad(state.params)
-  assert metrics["loss_q"] > 0
-  np.testing.assert_allclose(
-      loss, metrics["loss_value"] + metrics["loss_policy"] + metrics["loss_q"],
-      rtol=1e-5)
-  assert float(jnp.abs(grads["q_advantage"]["w"]).max()) > 0
-  moved = jax.tree.map(lambda x: x, state.params)
-  moved["q_advantage"] = {"w": moved["q_advantage"]["w"] + 1.0,
-                          "b": moved["q_advantage"]["b"] - 2.0}
-  (_, moved_metrics), moved_grads = loss_and_grad(moved)
-  assert moved_metrics["loss_q"] != metrics["loss_q"]
-  # The policy's weights get a different gradient: the baseline is used.
-  assert not np.allclose(moved_grads["policy"]["w"], grads["policy"]["w"])
-  # Without the head there is no Q loss.
-  plain = rnad_learner.make_rnad(game, RNaDConfig(
-      batch_size=8, network=NetworkConfig(hidden_sizes=(16,))))
-  _, plain_metrics = plain.loss_fn(plain.init(jax.random.key(0)).params,
-                                   plain.init(jax.random.key(0)), traj, None)
-  assert "loss_q" not in plain_metrics
-
-
 @pytest.mark.parametrize("field, value", [("test_policy_avg", 1.5),
-                                          ("compute_fraction", 0.0),
-                                          ("policy_loss", "pg")])
+                                          ("compute_fraction", 0.0)])
 def test_bad_options_are_refused(field, value):
   with pytest.raises(ValueError, match=field):
     RNaDConfig(**{field: value})
 
 
-def test_q_estimates_without_correction_need_a_q_head():
+def test_policy_section_picks_the_loss_and_its_settings():
+  """`policy.loss` picks the loss; `neurd_beta` acts on NeuRD alone and
+  `clip` on both."""
   game = games.make("kuhn_poker")
-  with pytest.raises(ValueError, match="q_head"):
-    rnad_learner.make_rnad(game, RNaDConfig(
-        q_sampled_correction=False, network=NetworkConfig(hidden_sizes=(8,))))
-  # The two options may be overridden in either order.
-  for order in (["agent.network.q_head=False", "agent.q_sampled_correction=True"],
-                ["agent.q_sampled_correction=False", "agent.network.q_head=True"]):
-    config_lib.load("kuhn_rnad", order)
+  base = RNaDConfig(batch_size=8, network=NetworkConfig(hidden_sizes=(8,)))
+  state = rnad_learner.make_rnad(game, base).init(jax.random.key(0))
+  traj = rollout(game, rnad_learner.make_rnad(game, base).make_policy_fn(
+      state), jax.random.key(3), 8, game.max_episode_length)
+
+  def loss_policy(**policy):
+    agent = rnad_learner.make_rnad(game, RNaDConfig(
+        **{**base.__dict__, "policy": PolicyLossConfig(**policy)}))
+    return float(agent.loss_fn(state.params, state, traj, None)[1][
+        "loss_policy"])
+
+  neurd, pg = loss_policy(loss="neurd"), loss_policy(loss="softmax_pg")
+  assert neurd != pg
+  assert loss_policy(loss="neurd", neurd_beta=1e-6) != neurd
+  assert loss_policy(loss="softmax_pg", neurd_beta=1e-6) == pg
+  assert loss_policy(loss="neurd", clip=1e-6) != neurd
+  assert loss_policy(loss="softmax_pg", clip=1e-6) != pg
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("loss", "pg", "agent.policy.loss must be 'neurd' or 'softmax_pg', "
+     "got 'pg'"),
+    ("neurd_beta", 0.0, "agent.policy.neurd_beta must be > 0"),
+    ("clip", -1.0, "agent.policy.clip must be > 0"),
+])
+def test_bad_policy_loss_options_are_refused(field, value, match):
+  with pytest.raises(ValueError, match=match):
+    RNaDConfig(policy=PolicyLossConfig(**{field: value}))

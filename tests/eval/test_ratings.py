@@ -138,3 +138,10 @@ def test_compute_ratings_counts_and_order(tmp_path):
   ratings.write_plot(r, path, title="test")
   assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
   assert [p.name for p in path.parent.iterdir()] == ["elo.png"]
+
+
+def test_plot_title_is_wrapped_whole():
+  title = "stratego(variant=small,deployment=phase,max_plies=200,setup=x)"
+  lines = ratings._wrap_title(title, width=30).split("\n")
+  assert len(lines) > 1 and all(len(line) <= 30 for line in lines)
+  assert "".join(lines).replace(" ", "") == title

@@ -1,6 +1,13 @@
-"""The game registry: build games by name, clear errors for bad input."""
+"""The game registry: build games by name, each game's bots, free parameters
+and human view, clear errors for bad input."""
 
+import re
+
+import jax
+import jax.numpy as jnp
+import pyspiel
 import pytest
+from open_spiel.python.bots import uniform_random
 
 import games
 from games import registry
@@ -43,3 +50,51 @@ def test_registering_a_name_twice_fails():
   with pytest.raises(ValueError, match="'kuhn_poker' is already registered"):
     registry.register("kuhn_poker", KuhnPoker)
   assert games.make("kuhn_poker") == KuhnPoker()
+
+
+def test_every_game_declares_its_bots_spiel_name_and_free_params():
+  assert games.bots("kuhn_poker") == ("random",)
+  assert games.bots("stratego") == ("random", "heuristic")
+  assert games.spec("leduc_poker").spiel_name == "leduc_poker"
+  assert games.free_params("stratego") == ("max_plies", "setup", "deployment")
+  assert games.free_params("kuhn_poker") == ()
+  assert games.free_params("tic_tac_toe") == ()  # Not ours: nothing free.
+  assert games.spec("stratego").human_view == "games.stratego.human_view"
+  assert games.spec("kuhn_poker").human_view is None
+  with pytest.raises(ValueError, match="Unknown game 'go'"):
+    games.bots("go")
+
+
+def test_bot_policy_plays_legal_moves_and_names_the_bots_on_error():
+  game = games.make("kuhn_poker")
+  policy = games.bot_policy(game, "random")
+  assert policy is games.bot_policy(games.make("kuhn_poker"), "random")
+  legal = jnp.array([False, True])
+  for k in range(8):
+    assert int(policy(jnp.zeros(game.observation_shape), legal,
+                      jax.random.key(k))) == 1
+  with pytest.raises(ValueError, match=re.escape(
+      "no bot 'heuristic' for game 'kuhn_poker'; bots: random")):
+    games.bot_policy(game, "heuristic")
+
+
+def test_spiel_bot_finds_the_game_by_its_openspiel_name():
+  bot = games.spiel_bot(pyspiel.load_game("kuhn_poker"), "random", 1, 0)
+  assert isinstance(bot, uniform_random.UniformRandomBot)
+  # Any OpenSpiel game has the random bot; nothing else.
+  ttt = pyspiel.load_game("tic_tac_toe")
+  state = ttt.new_initial_state()
+  assert games.spiel_bot(ttt, "random", 0, 3).step(state) in (
+      state.legal_actions())
+  with pytest.raises(ValueError, match=re.escape(
+      "no bot 'heuristic' for game 'tic_tac_toe'; bots: random")):
+    games.spiel_bot(ttt, "heuristic", 0, 0)
+
+
+def test_register_rejects_a_random_bot_and_a_taken_openspiel_name():
+  bot = games.Bot(policy=lambda game: None, spiel_bot=lambda g, p, s: None)
+  with pytest.raises(ValueError, match="every game has the bot 'random'"):
+    registry.register("kuhn_twin", KuhnPoker, bots={"random": bot})
+  with pytest.raises(ValueError, match="'kuhn_poker' is already played by"):
+    registry.register("kuhn_twin", KuhnPoker, spiel_name="kuhn_poker")
+  assert "kuhn_twin" not in games.available_games()

@@ -1,5 +1,7 @@
 """Stratego as a `games.api.Game`: conformance, observation, registry, text."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,6 +13,7 @@ from games.stratego import config
 from games.stratego import env
 from games.stratego import observe
 from games.stratego import rules
+from games.stratego import ruleset
 
 
 @pytest.mark.parametrize("kwargs,num_games", [
@@ -43,10 +46,32 @@ def test_registry_builds_each_variant_and_rejects_bad_parameters():
     games.make("stratego", max_plies=0)
 
 
+def test_rules_are_a_frozen_hashable_value_with_defaults_resolved():
+  game = games.make("stratego", variant="small", setup="F/F")
+  assert game.rules == ruleset.Rules(
+      variant_name="small", max_plies=game.variant.default_max_plies,
+      two_square_rule=True, more_squares_rule=True, setup="F/F",
+      deployment="fixed")
+  assert game.rules is game.rules  # Built once.
+  same = games.make("stratego", variant="small", setup="F/F")
+  assert hash(same.rules) == hash(game.rules)
+  assert (game.num_actions, game.num_planes, game.deploy_total) == (
+      game.rules.num_actions, game.rules.num_planes, game.rules.deploy_total)
+  with pytest.raises(dataclasses.FrozenInstanceError):
+    game.rules.max_plies = 3  # pytype: disable=not-writable
+  with pytest.raises(ValueError, match="deployment"):
+    ruleset.Rules("small", 10, True, True, None, "later")
+  # A static argument: equal rules compile once.
+  init = jax.jit(rules.init, static_argnums=0)
+  init(game.rules, jax.random.key(0))
+  init(same.rules, jax.random.key(1))
+  assert init._cache_size() == 1  # pylint: disable=protected-access
+
+
 @pytest.mark.parametrize("variant", ["classic", "barrage", "small"])
 def test_random_setups_deploy_the_army_on_home_squares(variant):
   game = games.make("stratego", variant=variant)
-  rank, owner = rules.initial_board(game, jax.random.key(3))
+  rank, owner = rules.initial_board(game.rules, jax.random.key(3))
   v = game.variant
   for player in (0, 1):
     home = np.zeros(v.num_squares, bool)

@@ -86,8 +86,8 @@ def test_averaged_runs_use_their_average_unless_online(tmp_path):
   _assert_mean(test.state.params,
                [states[s].extras.params_avg for s in (10, 20, 30)])
   _assert_mean(online.state.params, [states[s].params for s in (10, 20, 30)])
-  # Written with averaging off: the test-time policy is the mean itself.
-  assert isinstance(test.state.extras, rnad_learner.RNaDExtras)
+  # The run keeps its averaging; its test-time policy is the mean itself.
+  assert isinstance(test.state.extras, rnad_learner.RNaDAveragedExtras)
   _assert_mean(test.agent.test_params(test.state),
                [states[s].extras.params_avg for s in (10, 20, 30)])
 

@@ -1,9 +1,11 @@
 """Experiment configs: loading, overrides, JSON round trip."""
 
+import json
 import math
 
 import pytest
 
+from agents.core import configs
 from selfplay import config as config_lib
 
 
@@ -69,3 +71,65 @@ def test_settings_that_must_agree_can_change_together():
   with pytest.raises(ValueError, match="warm_start.epsilon must be"):
     config_lib.load("stratego_small_rnad", [
         "warm_start.epsilon=3", "agent.batch_size=4"])
+
+
+def _old_rnad_layout(config):
+  """`config`'s saved JSON in the layout of before the policy loss was
+  grouped (`agent.policy`) and the Q head, the value torso option and the
+  fine-tuning phase were retired."""
+  data = json.loads(json.dumps(configs.to_json(config)))
+  agent = data["config"]["agent"]
+  policy = agent.pop("policy")
+  agent["policy_loss"] = policy["loss"]
+  agent["neurd"] = {"beta": policy["neurd_beta"], "clip": policy["clip"]}
+  agent["network"].update(q_head=False, shared_torso=True)
+  agent["finetune"]["from_learner_steps"] = -1
+  agent["q_sampled_correction"] = True
+  return data
+
+
+def test_old_rnad_config_json_loads_in_the_new_layout():
+  cfg = config_lib.load("kuhn_rnad", ["agent.policy.loss=softmax_pg",
+                                      "agent.policy.neurd_beta=10"])
+  data = _old_rnad_layout(cfg)
+  assert data["config"]["agent"]["policy_loss"] == "softmax_pg"
+  assert data["config"]["agent"]["neurd"] == {"beta": 10.0, "clip": 10000.0}
+  loaded = configs.from_json(data)
+  assert loaded.agent.policy.loss == "softmax_pg"
+  assert loaded.agent.policy.neurd_beta == 10
+  assert loaded == cfg
+
+
+@pytest.mark.parametrize("key, value", [
+    ("network.q_head", True), ("network.shared_torso", False),
+    ("finetune.from_learner_steps", 100), ("q_sampled_correction", False)])
+def test_old_rnad_config_json_using_a_retired_setting_is_refused(key, value):
+  data = _old_rnad_layout(config_lib.load("kuhn_rnad"))
+  *parents, last = key.split(".")
+  node = data["config"]["agent"]
+  for part in parents:
+    node = node[part]
+  node[last] = value
+  with pytest.raises(ValueError, match=rf"agent\.{key}=.*retired"):
+    configs.from_json(data)
+
+
+def test_old_rnad_overrides_set_the_new_policy_fields():
+  cfg = configs.apply_overrides(config_lib.load("kuhn_rnad"), [
+      "agent.policy_loss=softmax_pg", "agent.neurd.beta=4",
+      "agent.neurd.clip=50"])
+  assert cfg.agent.policy.loss == "softmax_pg"
+  assert cfg.agent.policy.neurd_beta == 4.0
+  assert cfg.agent.policy.clip == 50.0
+  with pytest.raises(ValueError, match="agent.policy.loss must be"):
+    configs.apply_overrides(cfg, ["agent.policy_loss=pg"])
+
+
+@pytest.mark.parametrize("override", [
+    "agent.network.q_head=true", "agent.network.shared_torso=false",
+    "agent.finetune.from_learner_steps=100",
+    "agent.q_sampled_correction=false"])
+def test_overriding_a_retired_rnad_setting_is_refused(override):
+  key = override.partition("=")[0]
+  with pytest.raises(ValueError, match=rf"{key}.*retired"):
+    configs.apply_overrides(config_lib.load("kuhn_rnad"), [override])

@@ -1,5 +1,5 @@
 """Evaluation during training in both play modes: the sampled policy and the
-greedy one (`run.eval_modes`)."""
+greedy one (`evaluation.modes`)."""
 
 import dataclasses
 
@@ -17,8 +17,8 @@ from selfplay import evaluation
 def _setup():
   """The smoke config evaluating against the random bot only, sampled."""
   config = config_lib.load("stratego_smoke")
-  config = dataclasses.replace(config, run=dataclasses.replace(
-      config.run, eval_opponents=("random",)))
+  config = dataclasses.replace(config, evaluation=dataclasses.replace(
+      config.evaluation, opponents=("random",)))
   game, agent = anakin.build(config)
   params = agent.test_params(agent.init(jax.random.key(3)))
   return config, game, agent, params
@@ -48,9 +48,9 @@ def test_greedy_plays_a_most_likely_action_and_draws_among_ties():
       finetune.at_test_time)[0])
   keys = jax.random.split(jax.random.key(5), 64)
   greedy = jax.jit(jax.vmap(evaluation.agent_policy(
-      agent.networks, params, finetune, greedy=True), (None, None, 0)))
+      agent.policy_probs, params, greedy=True), (None, None, 0)))
   sample = jax.jit(jax.vmap(evaluation.agent_policy(
-      agent.networks, params, finetune), (None, None, 0)))
+      agent.policy_probs, params), (None, None, 0)))
   best = set(np.flatnonzero(probs == probs[np.asarray(legal)].max()))
   assert set(np.asarray(greedy(obs, legal, keys)).tolist()) <= best
   assert len(set(np.asarray(sample(obs, legal, keys)).tolist())) > len(best)
@@ -58,15 +58,15 @@ def test_greedy_plays_a_most_likely_action_and_draws_among_ties():
   # play then draws among all of them, never an illegal one.
   flat = jax.tree.map(jnp.zeros_like, params)
   greedy_flat = jax.vmap(evaluation.agent_policy(
-      agent.networks, flat, finetune, greedy=True), (None, None, 0))
+      agent.policy_probs, flat, greedy=True), (None, None, 0))
   drawn = set(np.asarray(greedy_flat(obs, legal, keys)).tolist())
   assert len(drawn) > 2 and drawn <= set(np.flatnonzero(np.asarray(legal)))
 
 
 def test_evaluator_logs_greedy_games_beside_unchanged_sampled_ones():
   sample_only, game, agent, params = _setup()
-  config = dataclasses.replace(sample_only, run=dataclasses.replace(
-      sample_only.run, eval_modes=("sample", "greedy")))
+  config = dataclasses.replace(sample_only, evaluation=dataclasses.replace(
+      sample_only.evaluation, modes=("sample", "greedy")))
   sampled = evaluation.Evaluator(game, agent, sample_only)(params, 2)
   both = evaluation.Evaluator(game, agent, config)(params, 2)
   assert sorted(both) == sorted(
@@ -82,5 +82,5 @@ def test_evaluator_logs_greedy_games_beside_unchanged_sampled_ones():
 
 @pytest.mark.parametrize("modes", [(), ("best",), "greedy"])
 def test_bad_eval_modes_are_named(modes):
-  with pytest.raises(ValueError, match="run.eval_modes"):
-    config_lib.RunConfig(eval_modes=modes)
+  with pytest.raises(ValueError, match="evaluation.modes"):
+    config_lib.EvalConfig(modes=modes)

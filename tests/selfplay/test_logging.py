@@ -38,3 +38,21 @@ def test_metrics_mean_weights_updates_by_their_steps_and_starts_over():
   assert window.pop() is None
   window.add({"loss": 2.0})
   assert window.pop()["loss"] == 2.0
+
+
+def test_an_evaluation_is_one_console_line_per_result():
+  line = log_lib.format_evaluation(800, {
+      "vs_heuristic/win": 0.5, "vs_heuristic/draw": 0.125,
+      "vs_heuristic/loss": 0.375, "vs_heuristic_greedy/win": 1.0,
+      "vs_heuristic_greedy/draw": 0.0, "vs_heuristic_greedy/loss": 0.0,
+      "nash_conv": 0.0213, "loss": 3.0})
+  assert line == ("eval at step 800: vs heuristic W-D-L 50%-12%-38%, "
+                  "vs heuristic (greedy) W-D-L 100%-0%-0%, NashConv 0.0213")
+  assert log_lib.format_evaluation(5, {"loss": 1.0}) is None
+
+
+def test_lines_mode_prints_evaluations_as_they_land(capsys):
+  progress = log_lib.Progress(total=10, mode="lines")
+  progress.report_evaluation(4, {"eval_return": 12.5})
+  progress.report_evaluation(5, {"loss": 1.0})
+  assert capsys.readouterr().out == "eval at step 4: return 12.5\n"

@@ -49,8 +49,9 @@ def test_opponent_needs_its_seats():
 
 
 def test_pool_keeps_latest_snapshots_and_draws_reproducibly():
-  cfg = config_lib.RunConfig(seed=3, past_opponents=2, past_opponent_every=10)
-  pool = opponent_pool.OpponentPool(cfg, {"w": jnp.zeros(())}, step=0)
+  cfg = config_lib.LeagueConfig(past_opponents=2, past_opponent_every=10)
+  pool = opponent_pool.OpponentPool(cfg, {"w": jnp.zeros(())}, step=0,
+                                    seed=3)
   for step in range(1, 36):
     pool.maybe_add(step, {"w": jnp.float32(step)})
   # Step 10, 20, 30 entered new periods; the initial snapshot and step 10's
@@ -64,9 +65,9 @@ def test_pool_keeps_latest_snapshots_and_draws_reproducibly():
 
 def test_bad_pool_settings_are_rejected():
   with pytest.raises(ValueError, match="past_opponent_fraction"):
-    config_lib.RunConfig(past_opponent_fraction=1.5)
+    config_lib.LeagueConfig(past_opponent_fraction=1.5)
   with pytest.raises(ValueError, match="past_opponent_every"):
-    config_lib.RunConfig(past_opponent_every=0)
+    config_lib.LeagueConfig(past_opponent_every=0)
 
 
 def test_run_with_past_opponents_trains_on_different_games(tmp_path):

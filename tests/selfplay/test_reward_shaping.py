@@ -46,34 +46,13 @@ def test_stratego_potential_is_the_material_lead_share_of_an_army():
   np.testing.assert_allclose(_SMALL.potential(st), [9 / _ARMY, -9 / _ARMY])
 
 
-def test_flag_danger_counts_the_nearest_enemy_mover_to_each_flag():
-  # The position above: each Flag has an enemy piece three squares away
-  # (1/3 each, so no change); once the Marshal takes the General on a4,
-  # blue has no mover left and the Marshal stands two squares from blue's
-  # Flag (2/3).
-  game = env.Stratego(variant_name="small", deployment="fixed",
-                      flag_danger=0.5)
-  setup = "F....2......M...../F...........9....."
-  st = env.jitted(game)[1](*stratego_config.parse_setup(game.variant, setup))
-  np.testing.assert_allclose(game.potential(st), [3 / _ARMY, -3 / _ARMY],
-                             rtol=1e-6)
-  st = _move(game, st, "a3-a4")
-  lead = 9 / _ARMY + 0.5 * (2 / 3)
-  np.testing.assert_allclose(game.potential(st), [lead, -lead], rtol=1e-6)
-  np.testing.assert_allclose(jax.jit(game.potential)(st), [lead, -lead],
-                             rtol=1e-6)
-  # A Scout next to red's Flag on a3 is the most danger (1); red's Bomb on
-  # f3, three squares from blue's Flag on f6, is none.
-  setup = "2...........F....B/.....F......2....."
-  st = env.jitted(game)[1](*stratego_config.parse_setup(game.variant, setup))
-  lead = (2 - 1) / _ARMY - 0.5
-  np.testing.assert_allclose(game.potential(st), [lead, -lead], rtol=1e-6)
-
-
-def test_flag_danger_must_be_a_non_negative_number():
-  for bad in (-0.1, float("inf"), True, "0.5"):
-    with pytest.raises(ValueError, match="flag_danger must be a number"):
-      env.Stratego(variant_name="small", flag_danger=bad)
+def test_retired_flag_danger_is_a_one_line_error_saying_what_to_do():
+  # As `games.make` gets it from a run's config (`game.params`), old or new.
+  params = (("variant", "small"), ("flag_danger", 0.15))
+  with pytest.raises(ValueError, match="flag_danger was retired") as e:
+    games.make("stratego", **dict(params))
+  assert "train without it" in str(e.value)
+  assert len(str(e.value).splitlines()) == 1
 
 
 def test_stratego_potential_is_zero_during_deployment_and_at_the_start():
@@ -133,8 +112,8 @@ def test_shaping_credits_each_capture_when_it_happens(shaped_and_plain):
 
 
 def test_run_option_is_validated_and_needs_a_potential(tmp_path):
-  with pytest.raises(ValueError, match="reward_shaping must be >= 0"):
-    config_lib.RunConfig(reward_shaping=-1.0)
+  with pytest.raises(ValueError, match="reward_shaping must be a finite"):
+    config_lib.LeagueConfig(reward_shaping=-1.0)
   with pytest.raises(NotImplementedError, match="no potential"):
     games.make("kuhn_poker").potential(None)
   experiment = config_lib.load("kuhn_rnad", ["run.reward_shaping=1.0"])

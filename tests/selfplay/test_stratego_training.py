@@ -39,8 +39,9 @@ def test_training_logs_win_rates_against_each_bot(stratego_run):
       assert all(0 <= x <= 1 for x in rates)
       assert math.isclose(sum(rates), 1.0, abs_tol=1e-6)
       # Rates are counts out of eval_games.
-      assert all(math.isclose(x * config.run.eval_games,
-                              round(x * config.run.eval_games), abs_tol=1e-6)
+      assert all(math.isclose(x * config.evaluation.games,
+                              round(x * config.evaluation.games),
+                              abs_tol=1e-6)
                  for x in rates)
       assert r[f"vs_{bot}/score"] == pytest.approx(rates[0] + rates[1] / 2)
   trained = [r for r in records if "loss" in r]

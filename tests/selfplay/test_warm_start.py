@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from agents.core import Checkpointer, make_mesh
+from agents.rnad.imitation import imitation_loss
 from agents.rnad.networks import NetOutput
-from eval.bots import stratego_heuristic
+from games.stratego.bots import heuristic as stratego_heuristic
 from selfplay import anakin
 from selfplay import config as config_lib
 from selfplay import logging as log_lib
@@ -43,7 +44,7 @@ def test_imitation_loss_matches_hand_computation():
       action=jnp.zeros((2, 1), jnp.int32),
       policy=jnp.array([[[0.0, 1.0, 0.0]], [[1.0, 0.0, 0.0]]]),
       rewards=jnp.array([[[1.0, -1.0]], [[0.0, 0.0]]]))
-  loss, metrics = warm_start.imitation_loss(apply, None, traj,
+  loss, metrics = imitation_loss(apply, None, traj,
                                             value_weight=0.5)
   # Legal softmax over logits 0 and 1: p(1) = e / (1 + e).
   ce = -math.log(math.e / (1 + math.e))
@@ -100,7 +101,7 @@ def test_warm_start_learns_the_bot_and_seeds_every_policy(labelled_games):
       play(jax.random.key(98), 0.3), play(jax.random.key(99), 0.3))
 
   def cross_entropy(params):
-    return float(warm_start.imitation_loss(
+    return float(imitation_loss(
         agent.networks.apply, params, held_out, 0.0)[1]["loss_policy"])
 
   seen = []

@@ -1,0 +1,256 @@
+"""Settings every experiment shares, whatever its agent.
+
+An experiment config (e.g. `agents.rnad.RNaDExperiment`) nests these next to
+its agent's own settings: which game (`GameConfig`), how long to run and how
+often to log, evaluate and checkpoint (`RunConfig`), an optional imitation
+warm start (`WarmStartConfig`), and where host-side actors run
+(`RuntimeConfig`, with its `ReplayConfig`). They are plain frozen
+dataclasses, so `agents.core.configs` can parse `--set` overrides into them
+and store them as JSON beside every checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class GameConfig:
+  """Which game, with the keyword arguments of `games.make`."""
+
+  name: str = "kuhn_poker"
+  params: tuple[tuple[str, Any], ...] = ()
+
+  @property
+  def kwargs(self) -> dict[str, Any]:
+    return dict(self.params)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+  """How long to train, and how often to log and checkpoint."""
+
+  seed: int = 0
+  num_steps: int = 100_000  # learner steps in total
+  steps_per_call: int = 50  # learner steps per compiled call (K)
+  # Unroll the K steps (see agents.core.make_update): for convolutional
+  # networks on CPU, where a loop around the rollout loop is slow; or use K=1.
+  unroll_steps: bool = False
+  time_limit_s: float = 0.0  # 0: no limit
+  # Learner steps between records; a record holds the mean of each learner
+  # metric over the steps since the one before (`logging.MetricsMean`).
+  log_every: int = 1_000
+  checkpoint_every: int = 10_000  # learner steps
+  checkpoint_every_s: float = 300.0  # also checkpoint at least this often
+  keep_checkpoints: int = 3
+  num_devices: int = 0  # 0: every local device
+
+  def __post_init__(self):
+    for name in ("num_steps", "steps_per_call", "log_every",
+                 "checkpoint_every", "keep_checkpoints"):
+      if getattr(self, name) <= 0:
+        raise ValueError(f"run.{name} must be > 0, got {getattr(self, name)}")
+    for name in ("time_limit_s", "checkpoint_every_s", "num_devices"):
+      if getattr(self, name) < 0:
+        raise ValueError(f"run.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+  """Evaluation during training on a two-player game
+  (`selfplay.evaluation`): exact NashConv where the game is small enough,
+  else games against the game's bots."""
+
+  every: int = 5_000  # learner steps between evaluations; 0: none
+  # Games too large for exact NashConv: games against each bot per evaluation
+  # (0: none), seats alternated.
+  games: int = 0
+  opponents: tuple[str, ...] = ("random",)
+  # How the agent plays those games: "sample" (its policy, logged as
+  # `vs_<bot>/...`) and/or "greedy" (its most likely move, `vs_<bot>_greedy/`).
+  modes: tuple[str, ...] = ("sample",)
+
+  def __post_init__(self):
+    if not self.modes or set(self.modes) - {"sample", "greedy"}:
+      raise ValueError("evaluation.modes must name \"sample\" and/or "
+                       f"\"greedy\", got {self.modes!r}")
+    for name in ("every", "games"):
+      if getattr(self, name) < 0:
+        raise ValueError(
+            f"evaluation.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class LeagueConfig:
+  """Who the training games are played against, and their reward shaping
+  (the Anakin driver). The defaults are plain self-play."""
+
+  # Opponents from the past: a pool of up to `past_opponents` snapshots of
+  # the parameters (the initial ones, then one every `past_opponent_every`
+  # learner steps, oldest dropped first). Each compiled call draws one from
+  # the pool, and it plays one seat (chosen at random) of a
+  # `past_opponent_fraction` of the games; the rest is pure self-play. The
+  # rollout then evaluates both networks on the whole batch (about twice the
+  # acting cost). 0 (the default): self-play only.
+  past_opponents: int = 0
+  past_opponent_every: int = 500
+  past_opponent_fraction: float = 0.25
+  # Fixed opponents: the bots named here (bots the game declares,
+  # `games.bot_policy`, e.g. "heuristic") play one seat (chosen at random)
+  # of a `bot_opponent_fraction` of the games, the bots taking those games
+  # in turn; games against past opponents come out of the rest. The learner
+  # treats a bot's moves as the environment's (it learns to beat the bot,
+  # not to play like it) and learns only at its own decisions. The bots then
+  # run on the whole batch at every step. () (the default): none.
+  bot_opponents: tuple[str, ...] = ()
+  bot_opponent_fraction: float = 0.25
+  # Potential-based reward shaping (`selfplay.rollout`) with the game's
+  # `potential` (e.g. Stratego's material lead) times this scale; it leaves
+  # the game's objective unchanged. 0 (the default): none.
+  reward_shaping: float = 0.0
+
+  def __post_init__(self):
+    for name in ("past_opponent_fraction", "bot_opponent_fraction"):
+      if not 0.0 <= getattr(self, name) <= 1.0:
+        raise ValueError(f"league.{name} must be in [0, 1], got "
+                         f"{getattr(self, name)}")
+    if (self.past_opponents and self.bot_opponents and
+        self.past_opponent_fraction + self.bot_opponent_fraction > 1.0):
+      raise ValueError(
+          "league.past_opponent_fraction + league.bot_opponent_fraction must "
+          f"be at most 1, got {self.past_opponent_fraction} + "
+          f"{self.bot_opponent_fraction}")
+    if self.past_opponents < 0:
+      raise ValueError(
+          f"league.past_opponents must be >= 0, got {self.past_opponents}")
+    if self.past_opponent_every <= 0:
+      raise ValueError("league.past_opponent_every must be > 0, got "
+                       f"{self.past_opponent_every}")
+    if not 0.0 <= self.reward_shaping < float("inf"):
+      raise ValueError("league.reward_shaping must be a finite number >= 0, "
+                       f"got {self.reward_shaping}")
+
+
+# Where the league and evaluation settings used to be (in `run`), for the
+# agent types' `renamed_keys`: old run directories and `--set` commands keep
+# working.
+LEAGUE_AND_EVAL_RENAMES = {
+    "run.eval_every": "evaluation.every",
+    "run.eval_games": "evaluation.games",
+    "run.eval_opponents": "evaluation.opponents",
+    "run.eval_modes": "evaluation.modes",
+    **{f"run.{k}": f"league.{k}" for k in (
+        "past_opponents", "past_opponent_every", "past_opponent_fraction",
+        "bot_opponents", "bot_opponent_fraction", "reward_shaping")},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class WarmStartConfig:
+  """Imitation of a bot before self-play (`selfplay.warm_start`).
+
+  `steps` > 0 clones `bot` (a bot the game declares, `games.bot_policy`) for
+  that many supervised steps, each on `batch_size` fresh bot-against-bot
+  games in which a share `epsilon` of the moves is uniformly random. 0 (the
+  default): self-play starts from the random initial network.
+  """
+
+  bot: str = "heuristic"
+  steps: int = 0
+  batch_size: int = 16
+  learning_rate: float = 3e-3
+  epsilon: float = 0.3
+  value_weight: float = 0.5
+  # The reward shaping the clone's value is trained under; None: the
+  # self-play's (`league.reward_shaping`).
+  reward_shaping: float | None = None
+  log_every: int = 100
+
+  def __post_init__(self):
+    if self.steps < 0:
+      raise ValueError(f"warm_start.steps must be >= 0, got {self.steps}")
+    for name in ("batch_size", "learning_rate", "log_every"):
+      if getattr(self, name) <= 0:
+        raise ValueError(
+            f"warm_start.{name} must be > 0, got {getattr(self, name)}")
+    if not 0.0 <= self.epsilon <= 1.0:
+      raise ValueError(
+          f"warm_start.epsilon must be in [0, 1], got {self.epsilon}")
+    if self.value_weight < 0:
+      raise ValueError(
+          f"warm_start.value_weight must be >= 0, got {self.value_weight}")
+    if self.reward_shaping is not None and not (
+        0.0 <= self.reward_shaping < float("inf")):
+      raise ValueError("warm_start.reward_shaping must be None or a finite "
+                       f"number >= 0, got {self.reward_shaping}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplayConfig:
+  """Replay buffer and rate limiter settings."""
+
+  capacity: int = 1_000_000  # transitions
+  min_size: int = 1_000  # transitions inserted before the first sample
+  samples_per_insert: float = 32.0  # sampled transitions per inserted one
+  error_buffer: float = 0.0  # allowed drift, in samples; 0: automatic
+  prioritized: bool = False
+  priority_exponent: float = 0.6  # alpha
+  importance_exponent: float = 0.2  # beta
+  # Save the contents with each checkpoint, so that a resumed run samples
+  # from them at once (no refill).
+  checkpoint: bool = True
+
+  def __post_init__(self):
+    for name in ("capacity", "min_size", "samples_per_insert"):
+      if getattr(self, name) <= 0:
+        raise ValueError(
+            f"runtime.replay.{name} must be > 0, got {getattr(self, name)}")
+    if self.min_size > self.capacity:
+      raise ValueError(f"runtime.replay.min_size ({self.min_size}) must not "
+                       f"exceed capacity ({self.capacity})")
+    for name in ("error_buffer", "priority_exponent", "importance_exponent"):
+      if getattr(self, name) < 0:
+        raise ValueError(
+            f"runtime.replay.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeConfig:
+  """Where and how the Sebulba actors run, and the replay between them."""
+
+  backend: str = "local"  # "local" (processes) or "ray"
+  ray_address: str = ""  # ray.init address; "" starts or joins a local one
+  num_actors: int = 0  # 0: one per CPU core of this machine
+  send_every: int = 25  # transitions per message from an actor
+  queue_size: int = 0  # messages in flight; 0: 2 per actor
+  max_env_steps: int = 0  # stop after this many env steps; 0: no limit
+  replay: ReplayConfig = dataclasses.field(default_factory=ReplayConfig)
+
+  def __post_init__(self):
+    if self.backend not in ("local", "ray"):
+      raise ValueError(
+          f"runtime.backend must be local or ray, got {self.backend!r}")
+    for name in ("send_every",):
+      if getattr(self, name) <= 0:
+        raise ValueError(
+            f"runtime.{name} must be > 0, got {getattr(self, name)}")
+    for name in ("num_actors", "queue_size", "max_env_steps"):
+      if getattr(self, name) < 0:
+        raise ValueError(
+            f"runtime.{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ControlEvalConfig:
+  """Evaluation during training on a control task: the mean return of the
+  noiseless policy."""
+
+  every: int = 5_000  # learner steps between evaluations; 0: none
+  episodes: int = 5  # noiseless episodes per evaluation
+
+  def __post_init__(self):
+    for name in ("every", "episodes"):
+      if getattr(self, name) < 0:
+        raise ValueError(
+            f"evaluation.{name} must be >= 0, got {getattr(self, name)}")

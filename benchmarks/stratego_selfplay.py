@@ -71,7 +71,7 @@ def summarize(run_dir: str | pathlib.Path) -> dict:
       "the run did not record its own)")
   return {
       "game": (f"{config.game.name}(" + ",".join(
-          f"{k}={v}" for k, v in config.game.params) + ")"),
+          f"{k}={v}" for k, v in config.game.kwargs.items()) + ")"),
       "device": device,
       "run_dir": str(run_dir),
       "learner_steps": last["step"],

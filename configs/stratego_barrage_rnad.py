@@ -10,13 +10,13 @@ and `agent.network.channels` with `--set`.
 
 from agents.core.experiment import EvalConfig, GameConfig, RunConfig
 from agents.rnad.config import NetworkConfig, RNaDConfig, RNaDExperiment
+from games.stratego import StrategoParams
 
 
 def get_config() -> RNaDExperiment:
   return RNaDExperiment(
-      game=GameConfig(name="stratego", params=(
-          ("variant", "barrage"), ("deployment", "phase"),
-          ("max_plies", 600))),
+      game=GameConfig(name="stratego", params=StrategoParams(
+          variant="barrage", deployment="phase", max_plies=600)),
       agent=RNaDConfig(
           batch_size=16,
           learning_rate=3e-4,

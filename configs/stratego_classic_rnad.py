@@ -15,13 +15,13 @@ code"). On an accelerator raise `agent.batch_size` and the network
 
 from agents.core.experiment import EvalConfig, GameConfig, RunConfig
 from agents.rnad.config import NetworkConfig, RNaDConfig, RNaDExperiment
+from games.stratego import StrategoParams
 
 
 def get_config() -> RNaDExperiment:
   return RNaDExperiment(
-      game=GameConfig(name="stratego", params=(
-          ("variant", "classic"), ("deployment", "phase"),
-          ("max_plies", 2_000))),
+      game=GameConfig(name="stratego", params=StrategoParams(
+          variant="classic", deployment="phase", max_plies=2_000)),
       agent=RNaDConfig(
           batch_size=8,
           learning_rate=1e-3,

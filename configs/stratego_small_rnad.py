@@ -33,12 +33,13 @@ little.
 
 from agents.core.experiment import EvalConfig, GameConfig, RunConfig
 from agents.rnad.config import NetworkConfig, RNaDConfig, RNaDExperiment
+from games.stratego import StrategoParams
 
 
 def get_config() -> RNaDExperiment:
   return RNaDExperiment(
-      game=GameConfig(name="stratego", params=(
-          ("variant", "small"), ("deployment", "phase"), ("max_plies", 200))),
+      game=GameConfig(name="stratego", params=StrategoParams(
+          variant="small", deployment="phase", max_plies=200)),
       agent=RNaDConfig(
           batch_size=8,
           learning_rate=1e-3,

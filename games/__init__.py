@@ -7,12 +7,14 @@ its human-play view (`spec(name).human_view`); see `games.registry`.
 
 from games.api import Game
 from games.match import MatchResult, Policy, play_games, summarize
-from games.registry import (Bot, GameSpec, available_games, bot_policy, bots,
-                            free_params, make, register, spec, spiel_bot)
+from games.registry import (Bot, GameSpec, NoParams, available_games,
+                            bot_policy, bots, free_params, make, make_params,
+                            register, spec, spiel_bot)
 
 import games.poker  # registers kuhn_poker, leduc_poker  # noqa: E402,F401
 import games.stratego  # registers stratego (also with pyspiel)  # noqa: E402,F401
 
-__all__ = ["Bot", "Game", "GameSpec", "MatchResult", "Policy",
+__all__ = ["Bot", "Game", "GameSpec", "MatchResult", "NoParams", "Policy",
            "available_games", "bot_policy", "bots", "free_params", "make",
-           "play_games", "register", "spec", "spiel_bot", "summarize"]
+           "make_params", "play_games", "register", "spec", "spiel_bot",
+           "summarize"]

@@ -12,7 +12,11 @@ Each game declares, when it registers (in its package's `__init__`):
 - `free_params`: the game parameters a trained policy may be played under
   other values of (e.g. Stratego's move limit);
 - `human_view`: the module that shows the game to a human in the terminal
-  (`arena play`), or None.
+  (`arena play`), or None;
+- `params`: a frozen dataclass of its parameters (the factory's keyword
+  arguments, checked on construction), which experiment configs hold typed
+  (`make_params`), and `retired_params`: parameters it once had, with what
+  to do instead.
 
 The registry is the one piece of module-level mutable state in the suite; it is
 filled once, at import time, by the game packages themselves.
@@ -62,6 +66,14 @@ class GameSpec:
   bots: Mapping[str, Bot]  # "random" first, then the game's own
   free_params: tuple[str, ...]
   human_view: str | None
+  params: type = dataclasses.field(default=None)  # set by `register`
+  retired_params: Mapping[str, str] = dataclasses.field(
+      default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class NoParams:
+  """The parameters of a game that has none."""
 
 
 _SPECS: dict[str, GameSpec] = {}
@@ -74,7 +86,9 @@ def register(name: str, factory: Callable[..., Game], *,
              spiel_name: str | None = None,
              bots: Mapping[str, Bot] | None = None,
              free_params: tuple[str, ...] = (),
-             human_view: str | None = None) -> None:
+             human_view: str | None = None,
+             params: type = NoParams,
+             retired_params: Mapping[str, str] | None = None) -> None:
   """Adds the game `name`. Called once per game at import time.
 
   Args:
@@ -85,6 +99,8 @@ def register(name: str, factory: Callable[..., Game], *,
     free_params: parameters a trained policy may be played under other
       values of.
     human_view: module name of its human-play view (`arena play`), or None.
+    params: the frozen dataclass of its parameters (`make_params`).
+    retired_params: parameter -> why it went and what to do instead.
 
   Raises:
     ValueError: `name` or `spiel_name` is taken, or a bot is named "random".
@@ -103,7 +119,8 @@ def register(name: str, factory: Callable[..., Game], *,
   _SPECS[name] = GameSpec(
       name=name, factory=factory, spiel_name=spiel_name,
       bots=types.MappingProxyType({RANDOM: _RANDOM_BOT, **bots}),
-      free_params=tuple(free_params), human_view=human_view)
+      free_params=tuple(free_params), human_view=human_view, params=params,
+      retired_params=types.MappingProxyType(dict(retired_params or {})))
 
 
 def available_games() -> tuple[str, ...]:
@@ -199,3 +216,35 @@ def free_params(spiel_name: str) -> tuple[str, ...]:
   """
   s = _spiel_spec(spiel_name)
   return s.free_params if s is not None else ()
+
+
+def make_params(name: str, values: Any = ()) -> Any:
+  """The typed parameters of game `name` from `values`: an instance of its
+  params dataclass (kept), a mapping, or (key, value) pairs (as configs
+  saved before parameters were typed hold them).
+
+  Raises:
+    ValueError: an unknown game, an unknown or retired parameter (naming
+      the valid ones, or what to do instead), or a bad value.
+  """
+  cls = spec(name).params
+  if isinstance(values, cls):
+    return values
+  if dataclasses.is_dataclass(values):
+    raise ValueError(f"game.params: {type(values).__name__} parameters do "
+                     f"not belong to game {name!r}; set its own "
+                     f"({cls.__name__})")
+  try:
+    values = dict(values)
+  except (TypeError, ValueError):
+    raise ValueError(f"game.params must be a mapping or (key, value) pairs, "
+                     f"got {values!r}") from None
+  valid = [f.name for f in dataclasses.fields(cls)]
+  for key, value in values.items():
+    if key in spec(name).retired_params:
+      raise ValueError(f"{name}'s {key} was retired ({key}={value!r} "
+                       f"given): {spec(name).retired_params[key]}")
+    if key not in valid:
+      raise ValueError(f"unknown parameter {key!r} of game {name!r}; valid: "
+                       f"{', '.join(valid) or 'none'}")
+  return cls(**values)

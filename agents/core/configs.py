@@ -125,7 +125,7 @@ def _replace_path(obj: Any, parts: list[str], raw: str, full_key: str) -> Any:
       raise ValueError(f"config key {full_key!r}: {name!r} has no sub-keys")
     value = _replace_path(current, parts[1:], raw, full_key)
   else:
-    if dataclasses.is_dataclass(current):
+    if dataclasses.is_dataclass(current) and hints[name] is not Any:
       raise ValueError(f"config key {full_key!r} is a section; set one of its "
                        f"keys, e.g. {full_key}.{dataclasses.fields(current)[0].name}")
     value = _parse(raw, hints[name], full_key)

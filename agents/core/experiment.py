@@ -17,14 +17,41 @@ from typing import Any
 
 @dataclasses.dataclass(frozen=True)
 class GameConfig:
-  """Which game, with the keyword arguments of `games.make`."""
+  """Which game, with its parameters typed by the game.
+
+  `params` is the game's parameter dataclass (`games.make_params`, e.g.
+  `games.stratego.StrategoParams`: `--set game.params.variant=barrage`); a
+  mapping or (key, value) pairs given instead (as configs saved before
+  parameters were typed hold them) are converted, and unknown or retired
+  parameters are refused with the valid ones named. Environments outside
+  the games registry (dm_control tasks) take none.
+  """
 
   name: str = "kuhn_poker"
-  params: tuple[tuple[str, Any], ...] = ()
+  params: Any = ()
+
+  def __post_init__(self):
+    object.__setattr__(self, "params", _game_params(self.name, self.params))
 
   @property
   def kwargs(self) -> dict[str, Any]:
-    return dict(self.params)
+    """The parameters that differ from the game's defaults, as keyword
+    arguments of `games.make` (and of `pyspiel.load_game`)."""
+    if not dataclasses.is_dataclass(self.params):
+      return dict(self.params)
+    default = type(self.params)()
+    return {f.name: getattr(self.params, f.name)
+            for f in dataclasses.fields(self.params)
+            if getattr(self.params, f.name) != getattr(default, f.name)}
+
+
+def _game_params(name: str, params: Any) -> Any:
+  import games  # pylint: disable=g-import-not-at-top
+  if name in games.available_games():
+    return games.make_params(name, params)
+  if params:
+    raise ValueError(f"game {name!r} takes no game.params, got {params!r}")
+  return ()
 
 
 @dataclasses.dataclass(frozen=True)

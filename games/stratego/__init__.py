@@ -50,10 +50,10 @@ Rules as implemented (interpretations marked *):
 """
 
 from games.stratego.config import VARIANTS
-from games.stratego.env import Stratego, make_stratego
+from games.stratego.env import RETIRED_PARAMS, Stratego, StrategoParams, make_stratego
 from games.stratego.state import State
 
-__all__ = ["State", "Stratego", "VARIANTS", "make_stratego"]
+__all__ = ["State", "Stratego", "StrategoParams", "VARIANTS", "make_stratego"]
 
 from games import registry as _registry  # noqa: E402
 from games.stratego import bots as _bots  # noqa: E402
@@ -66,4 +66,5 @@ _registry.register(
     # The move limit and how the armies reach the board: a policy with a
     # deployment head also plays from fixed or random setups.
     free_params=("max_plies", "setup", "deployment"),
-    human_view="games.stratego.human_view")
+    human_view="games.stratego.human_view",
+    params=StrategoParams, retired_params=RETIRED_PARAMS)

@@ -177,6 +177,26 @@ class Stratego(api.Game):
             f"{config.square_name(self.variant, t.action_to[action])}")
 
 
+@dataclasses.dataclass(frozen=True)
+class StrategoParams:
+  """Stratego's parameters as an experiment config holds them
+  (`--set game.params.variant=barrage`): the keyword arguments of
+  `make_stratego`, checked when the config is built."""
+
+  variant: str = "classic"
+  max_plies: int | None = None  # None: the variant's
+  two_square_rule: bool = True
+  more_squares_rule: bool = True
+  setup: str | None = None
+  deployment: str | None = None  # None: "fixed" with a setup, else "random"
+
+  def __post_init__(self):
+    try:
+      make_stratego(**dataclasses.asdict(self))
+    except (TypeError, ValueError) as e:
+      raise ValueError(f"game.params: {e}") from None
+
+
 def make_stratego(variant: str = "classic", max_plies: int | None = None,
                   two_square_rule: bool = True, more_squares_rule: bool = True,
                   setup: str | None = None,

@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import pytest
 
@@ -133,3 +134,46 @@ def test_overriding_a_retired_rnad_setting_is_refused(override):
   key = override.partition("=")[0]
   with pytest.raises(ValueError, match=rf"{key}.*retired"):
     configs.apply_overrides(config_lib.load("kuhn_rnad"), [override])
+
+
+def test_game_parameters_are_typed_by_the_game():
+  from games.stratego import StrategoParams
+  config = config_lib.load("stratego_small_rnad")
+  assert isinstance(config.game.params, StrategoParams)
+  assert config.game.kwargs == {"variant": "small", "max_plies": 200,
+                                "deployment": "phase"}  # the non-defaults
+  barrage = config_lib.apply_overrides(config, [
+      "game.params.variant=barrage", "game.params.max_plies=300"])
+  assert barrage.game.kwargs == {"variant": "barrage", "max_plies": 300,
+                                 "deployment": "phase"}
+  # The untyped form of older commands and config files still works.
+  old = config_lib.apply_overrides(config, [
+      "game.params=(('variant','small'),('deployment','phase'),"
+      "('max_plies',100))"])
+  assert old.game.params == StrategoParams(variant="small",
+                                           deployment="phase", max_plies=100)
+  for override, message in [
+      ("game.params.variant=huge", "Unknown Stratego variant 'huge'"),
+      ("game.params.flag_danger=0.1", "valid keys here: game.params.variant"),
+      ("game.params=(('nope',1),)", "unknown parameter 'nope' of game "
+       "'stratego'; valid: variant, max_plies"),
+      ("game.params=(('flag_danger',0.1),)", "flag_danger was retired"),
+      ("game.name=kuhn_poker", "do not belong to game 'kuhn_poker'"),
+  ]:
+    with pytest.raises(ValueError, match=re.escape(message)):
+      config_lib.apply_overrides(config, [override])
+  with pytest.raises(ValueError, match="takes no game.params"):
+    config_lib.apply_overrides(config_lib.load("d4pg_smoke"),
+                               ["game.params=(('x',1),)"])
+
+
+def test_a_saved_config_with_untyped_game_parameters_loads_typed():
+  config = config_lib.load("stratego_small_rnad")
+  saved = config_lib.to_json(config)
+  saved["config"]["game"]["params"] = [["variant", "small"],
+                                       ["deployment", "phase"],
+                                       ["max_plies", 200]]
+  assert config_lib.from_json(saved) == config
+  saved["config"]["game"]["params"].append(["flag_danger", 0.15])
+  with pytest.raises(ValueError, match="flag_danger was retired"):
+    config_lib.from_json(saved)

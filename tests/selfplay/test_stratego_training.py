@@ -54,11 +54,10 @@ def test_load_policy_plays_the_registered_game(stratego_run):
   game = policy.game
   assert game.get_type().short_name == "stratego"
   params = game.get_parameters()
-  for key, value in config.game.params:
+  for key, value in config.game.kwargs.items():
     assert params[key] == value
   # The same game as loading it by name: any OpenSpiel tool can play it.
-  assert str(game) == str(pyspiel.load_game("stratego", dict(
-      config.game.params)))
+  assert str(game) == str(pyspiel.load_game("stratego", config.game.kwargs))
   state = game.new_initial_state()
   rng = np.random.default_rng(0)
   for _ in range(30):  # through the deployment phase into play
@@ -73,7 +72,7 @@ def test_load_policy_plays_the_registered_game(stratego_run):
 
 def test_checkpoint_sits_at_a_tournament_table(stratego_run, tmp_path):
   run_dir, config = stratego_run
-  game = pyspiel.load_game("stratego", dict(config.game.params))
+  game = pyspiel.load_game("stratego", config.game.kwargs)
   agent = players.make_player(str(run_dir), game, 0, seed=1)
   bot = players.make_player("heuristic", game, 1, seed=2)
   returns, plies = tournament.play_game(game, [agent, bot], seed=3)

@@ -10,6 +10,14 @@ the learner samples K batches at a time and runs K updates in one call of
 arXiv:2104.06272; D4PG, Barth-Maron et al. 2018, arXiv:1804.08617). An
 evaluator plays the noiseless policy.
 
+It trains any agent whose experiment type names it (`agents.core.registry`)
+and that gives, besides the learner's `init`, `optimizer`, `loss_fn`,
+`after_update` and `priorities`, its actors' side: `actor_params(params)`,
+`act(actor_params, obs, key, explore)`, `n_step`, `discount`,
+`n_step_target` and `make_batch(items, weights)` (D4PG does). The
+environments are Control Suite tasks (`games.control`), named by
+`game.name`.
+
 This module is the impure shell: processes, queues, run directories,
 resumption, logging, checkpoints, time limits and signals. The replay
 buffer and the rate limiter's counts are saved with each checkpoint
@@ -35,8 +43,6 @@ from agents.core import (CheckpointError, Checkpointer, TrainState,
                          read_run_config, registry, replicate, runs,
                          write_json_atomic)
 from agents.core.checkpoint import CONFIG_FILE
-from agents.d4pg import actor as d4pg_actor
-from agents.d4pg import learner as d4pg_learner
 from games import control
 from selfplay import config as config_lib
 from selfplay import logging as log_lib
@@ -48,8 +54,8 @@ from selfplay import signals
 class Run(NamedTuple):
   """A restored training run."""
 
-  config: config_lib.D4PGExperiment
-  agent: d4pg_learner.D4PG
+  config: Any  # a registered experiment type of the Sebulba driver
+  agent: Any
   state: TrainState
   run_dir: pathlib.Path
   counters: dict[str, int]  # env_steps and episodes at the checkpoint
@@ -151,18 +157,17 @@ def _restore_replay(run_dir: pathlib.Path, step: int,
 class _Evaluator:
   """Mean return of the noiseless policy over a few episodes."""
 
-  def __init__(self, config: config_lib.D4PGExperiment,
-               agent: d4pg_learner.D4PG):
+  def __init__(self, config: Any, agent: Any):
     self._episodes = config.evaluation.episodes
     self._env = control.make(config.game.name, seed=config.run.seed * 10_000)
-    networks = agent.networks
-    self._act = jax.jit(lambda params, obs: d4pg_actor.select_action(
-        networks, params, obs, jax.random.key(0), 0.0))
+    self._actor_params = agent.actor_params
+    self._act = jax.jit(lambda params, obs: agent.act(
+        params, obs, jax.random.key(0), explore=False))
 
   def __call__(self, params) -> dict[str, float]:
     if not self._episodes:
       return {}
-    params = jax.device_get(params["policy"])
+    params = jax.device_get(self._actor_params(params))
     returns = []
     for _ in range(self._episodes):
       timestep, total = self._env.reset(), 0.0
@@ -175,12 +180,12 @@ class _Evaluator:
             "eval_return_std": float(np.std(returns))}
 
 
-def _error_buffer(config: config_lib.D4PGExperiment) -> float:
+def _error_buffer(config: Any, n_step: int) -> float:
   replay = config.runtime.replay
   needed = replay_lib.RateLimiter.required_error_buffer(
       # An episode's last message also carries its n-step remainder.
       replay.samples_per_insert,
-      config.runtime.send_every + config.agent.n_step,
+      config.runtime.send_every + n_step,
       config.run.steps_per_call * config.agent.batch_size)
   if not replay.error_buffer:
     return max(needed, 0.1 * replay.samples_per_insert * replay.min_size)
@@ -195,7 +200,7 @@ def _error_buffer(config: config_lib.D4PGExperiment) -> float:
   return replay.error_buffer
 
 
-def train(config: config_lib.D4PGExperiment,
+def train(config: Any,
           run_dir: str | os.PathLike[str], *, resume: bool = False,
           num_steps: int | None = None, time_limit_s: float | None = None,
           progress: str = "bar") -> TrainResult:
@@ -231,7 +236,7 @@ def train(config: config_lib.D4PGExperiment,
   sebulba_actors.check_backend(runtime)
   limiter = replay_lib.RateLimiter(runtime.replay.samples_per_insert,
                                    runtime.replay.min_size,
-                                   _error_buffer(config))
+                                   _error_buffer(config, agent.n_step))
   if resume:
     read_run_config(run_dir)  # clear error for a missing/corrupt directory
   elif (run_dir / CONFIG_FILE).exists():
@@ -268,9 +273,9 @@ def train(config: config_lib.D4PGExperiment,
     items, slots, weights = buffer.sample(k * batch_size, rng)
     limiter.sampled(k * batch_size)
     shape = (k, batch_size) if k > 1 else (batch_size,)
-    batch = d4pg_learner.Transition(
-        weight=weights.reshape(shape),
-        **{f: v.reshape(*shape, *v.shape[1:]) for f, v in items.items()})
+    batch = agent.make_batch(
+        {f: v.reshape(*shape, *v.shape[1:]) for f, v in items.items()},
+        weights.reshape(shape))
     state, metrics = updates[k](state, batch)
     if runtime.replay.prioritized:
       flat = jax.tree.map(lambda x: x.reshape(-1, *x.shape[len(shape):]),
@@ -337,7 +342,7 @@ def train(config: config_lib.D4PGExperiment,
   pending = None
   try:
     actors = sebulba_actors.Actors(config)
-    actors.broadcast(jax.device_get(state.params["policy"]))
+    actors.broadcast(jax.device_get(agent.actor_params(state.params)))
     with signals.stop_on_signals() as stop:
       if next_eval is not None and step == 0:
         results = evaluator(state.params)
@@ -383,7 +388,7 @@ def train(config: config_lib.D4PGExperiment,
         state, metrics = update(state, k)
         window.add(metrics, k)
         step = int(jax.device_get(state.step))
-        actors.broadcast(jax.device_get(state.params["policy"]))
+        actors.broadcast(jax.device_get(agent.actor_params(state.params)))
         due_eval = next_eval is not None and step >= next_eval
         if step >= next_log or due_eval or step >= num_steps:
           log(step, evaluate=due_eval)

@@ -21,11 +21,9 @@ from typing import Any
 import jax
 import numpy as np
 
-from agents.d4pg import actor as d4pg_actor
-from agents.d4pg import learner as d4pg_learner
-from agents.d4pg import losses as d4pg_losses
+from agents.core import configs as config_lib
+from agents.core import experiment, registry
 from games import control
-from selfplay import config as config_lib
 from selfplay import replay as replay_lib
 
 STOP = "stop"  # sent on an actor's parameter queue to end it
@@ -38,7 +36,7 @@ _ACTOR_ENV = {"JAX_PLATFORMS": "cpu",
               "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}
 
 
-def check_backend(runtime: config_lib.RuntimeConfig) -> None:
+def check_backend(runtime: experiment.RuntimeConfig) -> None:
   """Raises ValueError if the chosen backend cannot run here."""
   if runtime.backend == "ray":
     try:
@@ -72,22 +70,17 @@ def _actor_main(actor_id: int, config_json: dict[str, Any], data_q: Any,
   def orphaned() -> bool:  # the learner was killed without stopping us
     return backend == "local" and os.getppid() != parent
   empty, full = _queue_errors(backend)
-  agent_cfg = config.agent
   seed = config.run.seed
   env = control.make(config.game.name, seed=seed * 10_000 + actor_id + 1)
-  networks = d4pg_learner.make_networks(
-      env.observation_size, env.action_spec.minimum, env.action_spec.maximum,
-      agent_cfg)
+  _, agent = registry.for_config(config).build(config)
   key = jax.random.fold_in(jax.random.key(seed), actor_id + 1)
 
   @jax.jit
   def act(params, obs, t):
-    return d4pg_actor.select_action(networks, params, obs,
-                                    jax.random.fold_in(key, t),
-                                    agent_cfg.sigma)
+    return agent.act(params, obs, jax.random.fold_in(key, t), explore=True)
 
-  adder = replay_lib.NStepAdder(agent_cfg.n_step, agent_cfg.discount,
-                                d4pg_losses.n_step_target)
+  adder = replay_lib.NStepAdder(agent.n_step, agent.discount,
+                                agent.n_step_target)
   params = None
 
   def poll(block: bool) -> bool:
@@ -156,7 +149,7 @@ def _stack(transitions: list[replay_lib.NStepTransition]
 class Actors:
   """Starts actors (local processes or Ray tasks) and talks to them."""
 
-  def __init__(self, config: config_lib.D4PGExperiment):
+  def __init__(self, config: Any):
     runtime = config.runtime
     self.num = runtime.num_actors or os.cpu_count() or 1
     self.backend = runtime.backend
@@ -168,7 +161,7 @@ class Actors:
       self.data_q = ctx.Queue(maxsize=size)
       self._param_qs = [ctx.Queue(maxsize=1) for _ in range(self.num)]
       self._procs = [ctx.Process(target=_actor_main, daemon=True,
-                                 name=f"d4pg-actor-{i}",
+                                 name=f"actor-{i}",
                                  args=(i, config_json, self.data_q, q))
                      for i, q in enumerate(self._param_qs)]
       env = _ACTOR_ENV

@@ -25,7 +25,11 @@ What a driver needs of the agent it builds:
   tournaments, human play and `load_policy` use (`raw=True`: without any
   test-time post-processing); optionally `imitation_loss` and `from_clone`
   for the imitation warm start (`selfplay.warm_start`) and
-  `with_test_params(state, params) -> state` for checkpoint averaging.
+  `with_test_params(state, params) -> state` for checkpoint averaging;
+- the Sebulba driver (host environments): `priorities` for prioritised
+  replay, and its actors' side: `actor_params(params)`, `act(actor_params,
+  obs, key, explore)`, `n_step`, `discount`, `n_step_target` and
+  `make_batch(items, weights)` (see `selfplay.sebulba`).
 """
 
 from __future__ import annotations

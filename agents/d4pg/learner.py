@@ -20,7 +20,7 @@ import optax
 
 from agents.core.learner import TrainState, init_train_state
 from agents.core.types import Metrics, Params
-from agents.d4pg import losses
+from agents.d4pg import actor, losses
 from agents.d4pg.config import D4PGConfig
 from agents.d4pg.networks import Networks, make_networks
 
@@ -50,6 +50,18 @@ class D4PG(NamedTuple):
   after_update: Callable[[TrainState], TrainState]
   # (params, extras, batch) -> [B] critic loss per transition
   priorities: Callable[[Params, D4PGExtras, Transition], jax.Array]
+  # What Sebulba's actors need (`agents.core.registry`):
+  # params -> the parameters the actors act with (the policy's).
+  actor_params: Callable[[Params], Params]
+  # (actor params, obs [..., O], key, explore) -> action [..., A]: with
+  # Gaussian exploration noise when `explore`, else the greedy policy.
+  act: Callable[..., jax.Array]
+  n_step: int  # n of the n-step transitions the actors send
+  discount: float
+  # (rewards [n], discounts [n]) -> (reward, discount) of an n-step transition
+  n_step_target: Callable[..., tuple[float, float]]
+  # (replay items {name: [B, ...]}, importance weights [B]) -> batch
+  make_batch: Callable[..., Transition]
 
 
 def _optimizer(learning_rate: float, config: D4PGConfig
@@ -120,6 +132,17 @@ def make_d4pg(observation_size: int, action_min: np.ndarray,
                  batch: Transition) -> jax.Array:
     return critic_losses(params, extras.target_params, batch)[0]
 
+  def act(actor_params: Params, obs: jax.Array, key: chex.PRNGKey,
+          explore: bool) -> jax.Array:
+    return actor.select_action(networks, actor_params, obs, key,
+                               config.sigma if explore else 0.0)
+
+  def make_batch(items, weights) -> Transition:
+    return Transition(weight=weights, **items)
+
   return D4PG(networks=networks, optimizer=optimizer, init=init,
               loss_fn=loss_fn, after_update=after_update,
-              priorities=priorities)
+              priorities=priorities,
+              actor_params=lambda params: params["policy"], act=act,
+              n_step=config.n_step, discount=config.discount,
+              n_step_target=losses.n_step_target, make_batch=make_batch)

@@ -30,7 +30,6 @@ import jax.numpy as jnp
 import numpy as np
 
 import games
-from agents.rnad import actor
 from games.stratego import config as config_lib
 from games.stratego import rules
 
@@ -135,7 +134,6 @@ def play(run: Run, num_games: int, opponent: str, seed: int,
     raise ValueError(f"opponent must be one of {', '.join(OPPONENTS)}, got "
                      f"{opponent!r}")
   game, agent = run.game, run.agent
-  finetune = run.config.agent.finetune
   params = agent.test_params(run.state)
   num_kinds = len(KINDS)
   agent_seat = jnp.arange(num_games) % 2  # seats alternated
@@ -146,8 +144,7 @@ def play(run: Run, num_games: int, opponent: str, seed: int,
   def policy(st):
     obs = game.observe(st, st.current_player)
     legal = game.legal_action_mask(st)
-    probs = actor.policy_probs(agent.networks, params, obs[None], legal[None],
-                               finetune, finetune.at_test_time)[0]
+    probs = agent.policy_probs(params, obs[None], legal[None])[0]
     return obs, probs, legal
 
   def one_ply(st, key, seat):

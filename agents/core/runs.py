@@ -108,12 +108,15 @@ def restore_state(checkpointer: Checkpointer, like: TrainState,
   saved = checkpointer.saved_extras_fields(step)
   wanted = set(getattr(like.extras, "_fields", ())) or None
   if saved is not None and wanted is not None and saved != wanted:
+    which = "the latest checkpoint" if step is None else f"checkpoint {step}"
     raise CheckpointError(
-        f"the checkpoint of {str(checkpointer.run_dir)!r} holds "
-        f"{', '.join(sorted(saved))} but this config's agent keeps "
+        f"{which} of {str(checkpointer.run_dir)!r} holds "
+        f"{', '.join(sorted(saved))} but the config's agent keeps "
         f"{', '.join(sorted(wanted))}: a setting that changes what the "
-        "training state holds cannot change on resume; resume with the "
-        "run's own setting, or start a new run")
+        "training state holds (e.g. agent.test_policy_avg switched on or "
+        "off) cannot change on resume; resume with the run's own setting or "
+        "start a new run, and read a run's checkpoints saved since its last "
+        "such switch")
   return checkpointer.restore(like, step)
 
 

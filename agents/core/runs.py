@@ -27,7 +27,7 @@ import jax
 from agents.core import configs, registry
 from agents.core.checkpoint import (CHECKPOINTS_DIR, CONFIG_FILE,
                                     CheckpointError, Checkpointer,
-                                    read_run_config)
+                                    read_run_config, write_json_atomic)
 from agents.core.learner import TrainState
 
 BUNDLED_DIR = pathlib.Path(__file__).resolve().parent.parent / "bundled"
@@ -148,10 +148,10 @@ def read_run(run_dir: str | os.PathLike[str],
 def bundle_run(run_dir: str | os.PathLike[str], name: str,
                step: int | None = None,
                dest: str | os.PathLike[str] = BUNDLED_DIR) -> pathlib.Path:
-  """Copies a run's config and one checkpoint (the latest by default) to
-  `dest/name`, a run directory of one checkpoint that ships with the suite
-  (`bundled_agents`). Written beside its destination and renamed, so it
-  appears whole or not at all.
+  """Copies a run's config (in the current layout) and one checkpoint (the
+  latest by default) to `dest/name`, a run directory of one checkpoint that
+  ships with the suite (`bundled_agents`). Written beside its destination
+  and renamed, so it appears whole or not at all.
 
   Raises:
     CheckpointError: for an unreadable run or a missing checkpoint.
@@ -168,7 +168,9 @@ def bundle_run(run_dir: str | os.PathLike[str], name: str,
   out.parent.mkdir(parents=True, exist_ok=True)
   staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out.parent))
   try:
-    shutil.copy2(run.run_dir / CONFIG_FILE, staging / CONFIG_FILE)
+    # The config as this version reads it (renamed keys moved, retired
+    # ones dropped), so the bundle carries no migrations.
+    write_json_atomic(staging / CONFIG_FILE, configs.to_json(run.config))
     shutil.copytree(run.run_dir / CHECKPOINTS_DIR / str(step),
                     staging / CHECKPOINTS_DIR / str(step))
     os.rename(staging, out)

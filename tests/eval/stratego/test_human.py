@@ -316,3 +316,21 @@ def test_cli_refuses_to_overwrite_and_bad_arguments(tmp_path, capsys):
     assert cli.main(["play", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_bundled_agent_plays_a_person_right_after_install(tmp_path):
+  """`arena play stratego --variant small --agent deepnash-small`: the
+  trained agent shipped in agents/bundled/ plays, with no library warnings
+  on the way (orbax, absl), through the command line as a person runs it."""
+  path = tmp_path / "bundled.json"
+  run = _arena("play", "stratego", "--variant", "small", "--agent",
+               "deepnash-small", "--human-first", "--seed", "4", "--setup",
+               SETUP, "--record", str(path), stdin="d2-d3\nresign\n")
+  assert run.returncode == 0, run.stderr
+  assert run.stderr == "", run.stderr
+  assert "You play d2-d3." in run.stdout
+  rec = json.loads(path.read_text())
+  assert rec["players"] == ["human", "deepnash-small"]
+  agent_moves = [m for m in rec["moves"] if m["player"] == 1]
+  assert len(agent_moves) >= 7  # its whole deployment, then a move
+  assert rec["result"] == {"returns": [-1.0, 1.0], "reason": "Red resigned"}

@@ -8,9 +8,9 @@ prints the share of legal
 moves, the agent's probability (`ratio` > 1: it prefers that kind to a
 uniform choice), how often it chose it and the mover's mean final return
 after choosing it. An agent that has learnt anything prefers known wins to
-known losses. With a Q head, also its mean Q_hat - V per kind. Then how
-the games ended: by taking the Flag, by the loser having no legal move, or
-drawn, with the plies played and the movable pieces each side had left.
+known losses. Then how the games ended: by taking the Flag, by the loser
+having no legal move, or drawn, with the plies played and the movable pieces
+each side had left.
 Prints tables and JSON with the device.
 
   python benchmarks/stratego_tactics.py runs/stratego_small
@@ -66,15 +66,12 @@ def main(argv=None) -> int:
         f"{args.games} games, {sums['decisions']} agent decisions "
         f"(agent won {sums['agent_win']:.2f}, lost {sums['agent_loss']:.2f}); "
         f"{common.device_name()}")
-  critic = "critic" in rows[0]
   print(f"{'kind':16s} {'legal share':>11s} {'policy':>7s} {'ratio':>6s} "
-        f"{'chosen':>7s}  mover's final return" +
-        ("  Q_hat - V" if critic else ""))
+        f"{'chosen':>7s}  mover's final return")
   for r in rows:
     print(f"{r['kind']:16s} {r['legal_share']:11.3f} {r['policy']:7.3f} "
           f"{r['ratio']:6.2f} {r['chosen']:7d}  {r['mover_return']:+.3f} "
-          f"(se {r['mover_return_se']:.3f})" +
-          (f"  {r['critic']:+.3f}" if critic else ""))
+          f"(se {r['mover_return_se']:.3f})")
   print(f"\n{'how the games ended':28s} {'games':>5s} {'plies':>6s} "
         f"{'movable left: agent':>20s} {'opponent':>8s}")
   for e in sums["endings"]:

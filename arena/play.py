@@ -13,9 +13,7 @@ overwritten).
 from __future__ import annotations
 
 import argparse
-import collections.abc
 import datetime
-import functools
 import os
 import pathlib
 import secrets
@@ -24,28 +22,12 @@ import sys
 RECORDS_DIR = "records"
 
 
-@functools.cache
 def _human_games() -> tuple[str, ...]:
-  import games  # pylint: disable=g-import-not-at-top  # JAX: on use only.
+  """The games with a human-play view (`games.spec(name).human_view`), read
+  on use so that building the parser loads no game (and no JAX)."""
+  import games  # pylint: disable=g-import-not-at-top
   return tuple(name for name in games.available_games()
                if games.spec(name).human_view)
-
-
-class _HumanGames(collections.abc.Sequence):
-  """The games with a human-play view (`games.spec(name).human_view`).
-
-  Read from the registry on first use, so that `arena --help` and the other
-  subcommands do not load the games (and JAX) to build the parser.
-  """
-
-  def __getitem__(self, i):
-    return _human_games()[i]
-
-  def __len__(self) -> int:
-    return len(_human_games())
-
-
-GAMES = _HumanGames()
 
 
 def _positive_int(text: str) -> int:
@@ -67,8 +49,8 @@ def add_parser(sub) -> None:
       "your side, enemy pieces hidden until revealed; moves typed as e4-e5 "
       "(help lists the commands). The game is recorded as JSON after every "
       "move; --replay shows a record again.")
-  p.add_argument("game", nargs="?", choices=GAMES, metavar="GAME",
-                 help="the game: %(choices)s")
+  p.add_argument("game", nargs="?", metavar="GAME",
+                 help="the game (one with a human-play view: stratego)")
   p.add_argument("--agent", metavar="SPEC",
                  help="the opponent: random, heuristic, a bundled agent "
                  "(deepnash-small), RUN_DIR or RUN_DIR@STEP, any but the bots "
@@ -141,9 +123,11 @@ def run(args: argparse.Namespace) -> int:
     replay.replay(args.replay, inp=sys.stdin, out=sys.stdout,
                   pause=pause, color=color, echo=echo)
     return 0
-  if not args.game:
-    raise ValueError(f"name a game ({', '.join(GAMES)}) or give --replay "
-                     "FILE")
+  if not args.game or args.game not in _human_games():
+    given = f"{args.game!r} is not a game with a human-play view; " if (
+        args.game) else ""
+    raise ValueError(f"{given}name a game ({', '.join(_human_games())}) or "
+                     "give --replay FILE")
   if not args.agent:
     raise ValueError("--agent SPEC is needed: random, heuristic, a bundled "
                      "agent (deepnash-small) or a run directory")

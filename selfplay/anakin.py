@@ -148,7 +148,7 @@ def _bot_opponents(game: games.Game,
   """
   if not names:
     return None
-  bots = [jax.vmap(evaluation.bot_policy(game, name)) for name in names]
+  bots = [jax.vmap(games.bot_policy(game, name)) for name in names]
 
   def policy_fn(obs, legal, key):
     batch = obs.shape[0]
@@ -200,7 +200,7 @@ def train(config: Any,
       raise ValueError(f"warm_start.steps must be 0: the "
                        f"{registry.for_config(config).name} agent has no "
                        "imitation loss")
-    evaluation.bot_policy(game, warm_cfg.bot)  # a clear error first
+    games.bot_policy(game, warm_cfg.bot)  # a clear error first
     try:
       check_batch_size(warm_cfg.batch_size, mesh)
     except ValueError as e:

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from agents.core import Checkpointer, registry, runs, write_json_atomic
+from agents.core import Checkpointer, runs, write_json_atomic
 from agents.core import configs as configs_lib
 from agents.core.checkpoint import CONFIG_FILE
 
@@ -86,10 +86,6 @@ def average_run(run_dir: str | os.PathLike[str] | Sequence[
   configs = [runs.read_config(r) for r in run_dirs]
   config = configs[0]
   for r, c in zip(run_dirs, configs):
-    if not hasattr(registry.for_config(c).build(c)[1], "with_test_params"):
-      raise ValueError(f"{str(r)!r} is a {type(c).__name__} run; checkpoint "
-                       "averaging reads runs of agents with "
-                       "`with_test_params` (e.g. R-NaD)")
     for field, mine, first in (("game", c.game, config.game),
                                ("agent", type(c), type(config))):
       if mine != first:
@@ -128,6 +124,10 @@ def average_run(run_dir: str | os.PathLike[str] | Sequence[
                                                         params)
     if first is None:
       first = run  # The first run's last checkpoint.
+      if not hasattr(run.agent, "with_test_params"):
+        raise ValueError(f"{str(r)!r} is a {type(config).__name__} run; "
+                         "checkpoint averaging reads runs of agents with "
+                         "`with_test_params` (e.g. R-NaD)")
   mean = jax.tree.map(lambda x: x / sum(map(len, all_steps)), total)
   state = first.agent.with_test_params(first.state, mean)
   source = {"runs": [{"run_dir": str(r.absolute()), "steps": s}

@@ -29,15 +29,6 @@ from agents.core.types import Params
 from games import match
 
 
-def bot_policy(game: games.Game, name: str) -> Callable:
-  """The JAX policy of bot `name` for `game` (`games.bot_policy`).
-
-  Raises:
-    ValueError: for a bot `game` does not have.
-  """
-  return games.bot_policy(game, name)
-
-
 def agent_policy(probs_fn: ProbsFn, params: Params, *, greedy: bool = False
                  ) -> Callable:
   """The agent's test-time policy as an `(obs, legal, key)` bot policy.
@@ -69,7 +60,7 @@ class Evaluator:
     self._exact = game.tabulable and game.spiel_game_string is not None
     eval_cfg = config.evaluation
     self._bots = {} if self._exact or not eval_cfg.games else {
-        name: bot_policy(game, name) for name in eval_cfg.opponents}
+        name: games.bot_policy(game, name) for name in eval_cfg.opponents}
     self._modes = eval_cfg.modes
     self._matches = self._make_matches(eval_cfg.games)
 

@@ -39,13 +39,13 @@ import jax.numpy as jnp
 import optax
 from jax.sharding import Mesh
 
+import games
 from agents.core import TrainState
 from agents.core import learner as learner_lib
 from agents.core import sharding
 from agents.core.experiment import WarmStartConfig
 from agents.core.types import Metrics, PolicyFn, Trajectory
 from games.api import Game
-from selfplay import evaluation
 from selfplay import signals
 from selfplay.rollout import rollout
 
@@ -57,7 +57,7 @@ def labelled_bot(game: Game, bot: str, epsilon: float) -> PolicyFn:
   Raises:
     ValueError: for a bot `game` does not have.
   """
-  bot_fn = jax.vmap(evaluation.bot_policy(game, bot))
+  bot_fn = jax.vmap(games.bot_policy(game, bot))
 
   def policy_fn(obs, legal, key):
     bot_key, explore_key, random_key = jax.random.split(key, 3)

@@ -11,6 +11,7 @@ from games.registry import (Bot, GameSpec, NoParams, available_games,
                             bot_policy, bots, free_params, make, make_params,
                             register, spec, spiel_bot)
 
+import games.go  # registers go  # noqa: E402,F401
 import games.poker  # registers kuhn_poker, leduc_poker  # noqa: E402,F401
 import games.stratego  # registers stratego (also with pyspiel)  # noqa: E402,F401
 

@@ -61,8 +61,9 @@ def test_every_game_declares_its_bots_spiel_name_and_free_params():
   assert games.free_params("tic_tac_toe") == ()  # Not ours: nothing free.
   assert games.spec("stratego").human_view == "games.stratego.human_view"
   assert games.spec("kuhn_poker").human_view is None
-  with pytest.raises(ValueError, match="Unknown game 'go'"):
-    games.bots("go")
+  assert games.free_params("go") == ("max_moves",)
+  with pytest.raises(ValueError, match="Unknown game 'chess'"):
+    games.bots("chess")
 
 
 def test_bot_policy_plays_legal_moves_and_names_the_bots_on_error():

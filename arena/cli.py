@@ -15,12 +15,14 @@ import sys
 from typing import Callable, Sequence
 
 from arena import average as _average
+from arena import go as _go
+from arena import gtp as _gtp
 from arena import play as _play
 from arena import tournament as _tournament
 
 # Modules that add a subcommand: `add_parser(subparsers)` sets `run` as the
 # parser's `handler` default; `run(args) -> exit code`.
-_SUBCOMMAND_MODULES = (_average, _play, _tournament)
+_SUBCOMMAND_MODULES = (_average, _go, _gtp, _play, _tournament)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 

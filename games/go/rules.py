@@ -79,8 +79,8 @@ class Analysis:
 
 
 @functools.cache
-def _tables(board_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-  """Neighbours [P, 4] (P for off-board), adjacency [P, P], Zobrist [P, 2, 2]."""
+def _tables(board_size: int) -> tuple[np.ndarray, np.ndarray]:
+  """Neighbours [P, 4] (P for off-board) and Zobrist keys [P, 2, 2]."""
   n, p = board_size, board_size * board_size
   neighbours = np.full((p, 4), p, np.int32)
   for point in range(p):
@@ -89,14 +89,9 @@ def _tables(board_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
       r, c = row + dr, col + dc
       if 0 <= r < n and 0 <= c < n:
         neighbours[point, k] = r * n + c
-  adjacency = np.zeros((p, p), np.float32)
-  for point in range(p):
-    for other in neighbours[point]:
-      if other < p:
-        adjacency[point, other] = 1.0
   rng = np.random.default_rng(_ZOBRIST_SEED + board_size)
   zobrist = rng.integers(1, 2**32, size=(p, 2, 2), dtype=np.uint32)
-  return neighbours, adjacency, zobrist
+  return neighbours, zobrist
 
 
 def colour_to_play(player: jax.Array) -> jax.Array:
@@ -106,7 +101,7 @@ def colour_to_play(player: jax.Array) -> jax.Array:
 
 def board_hash(board: jax.Array) -> jax.Array:
   """[2] uint32: the Zobrist hash of a board [P] int8 (0 for the empty one)."""
-  _, _, zobrist = _tables(_board_size(board))
+  _, zobrist = _tables(_board_size(board))
   per_point = _stone_hashes(board, jnp.asarray(zobrist))
   return jnp.sum(per_point, axis=0, dtype=jnp.uint32)
 
@@ -128,7 +123,7 @@ def _stone_hashes(board: jax.Array, zobrist: jax.Array) -> jax.Array:
 def group_labels(board: jax.Array) -> jax.Array:
   """[P] int32: each point's connected region of equal points (stones of one
   colour, or empty points), named by its lowest point id."""
-  neighbours, _, _ = _tables(_board_size(board))
+  neighbours, _ = _tables(_board_size(board))
   neighbours = jnp.asarray(neighbours)
   p = board.shape[0]
   padded = jnp.concatenate([board, jnp.array([_OFF_BOARD], board.dtype)])
@@ -157,16 +152,23 @@ def analyse(board: jax.Array, colour: jax.Array, history: jax.Array,
     history: [H, 2] uint32, hashes of the positions of the game so far.
     num_positions: [] int32, how many rows of `history` are filled.
   """
-  neighbours, adjacency, zobrist = (jnp.asarray(t) for t in
-                                    _tables(_board_size(board)))
+  neighbours, zobrist = (jnp.asarray(t) for t in
+                            _tables(_board_size(board)))
   p = board.shape[0]
   labels = group_labels(board)
   stone = board != EMPTY
   empty = ~stone
-  # [P points, P groups]: point q is a stone of group g.
-  member = (labels[:, None] == jnp.arange(p)[None, :]) & stone[:, None]
-  touches = (adjacency @ member.astype(jnp.float32)) > 0  # [P, G]
-  group_libs = jnp.sum(touches & empty[:, None], axis=0, dtype=jnp.int32)
+  # Liberties: each empty point counts once for each distinct group among
+  # its neighbours.
+  padded_stone_labels = jnp.concatenate(
+      [jnp.where(stone, labels, p), jnp.array([p], jnp.int32)])
+  around = padded_stone_labels[neighbours]  # [P, 4], P where no stone
+  repeated = jnp.any((around[:, :, None] == around[:, None, :]) & jnp.tril(
+      jnp.ones((4, 4), bool), k=-1)[None], axis=2)  # [P, 4]
+  counted = empty[:, None] & (around < p) & ~repeated
+  group_libs = jax.ops.segment_sum(
+      counted.reshape(-1).astype(jnp.int32), around.reshape(-1),
+      num_segments=p + 1)[:p]
   liberties = jnp.where(stone, group_libs[labels], 0)
 
   padded_board = jnp.concatenate([board, jnp.array([_OFF_BOARD], board.dtype)])
@@ -205,7 +207,7 @@ def analyse(board: jax.Array, colour: jax.Array, history: jax.Array,
 def play(board: jax.Array, analysis: Analysis, colour: jax.Array,
          point: jax.Array) -> jax.Array:
   """The board after `colour` plays on `point`, a legal point [] int32."""
-  neighbours, _, _ = _tables(_board_size(board))
+  neighbours, _ = _tables(_board_size(board))
   p = board.shape[0]
   nb = jnp.asarray(neighbours)[point]  # [4]
   padded_board = jnp.concatenate([board, jnp.array([_OFF_BOARD], board.dtype)])
@@ -223,7 +225,7 @@ def play(board: jax.Array, analysis: Analysis, colour: jax.Array,
 def area_scores(board: jax.Array) -> jax.Array:
   """[2] float32: Black's and White's area (stones plus empty regions that
   reach only their stones), komi not included."""
-  neighbours, _, _ = _tables(_board_size(board))
+  neighbours, _ = _tables(_board_size(board))
   p = board.shape[0]
   labels = group_labels(board)
   padded = jnp.concatenate([board, jnp.array([_OFF_BOARD], board.dtype)])

@@ -1,0 +1,141 @@
+"""`arena go`: Go data and engines; parse and call one library function
+(see cli.py).
+
+  arena go games --out DIR --games N --level L [--seed S] [--workers W]
+      [--opening 2-6] [--shard-size 100] [--board-size 9] [--komi 7.5]
+      [--max-moves N] [--no-progress]
+
+Each `arena go WHAT` is a function `_WHAT(args) -> exit code` registered in
+`_HANDLERS` by its `_add_WHAT(sub)` parser builder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _int_at_least(low: int):
+  """An argparse type: an integer >= `low`."""
+  def parse(text: str) -> int:
+    try:
+      value = int(text)
+    except ValueError:
+      raise argparse.ArgumentTypeError(
+          f"expected an integer, got {text!r}") from None
+    if value < low:
+      raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+    return value
+  return parse
+
+
+def _level(text: str) -> int:
+  value = _int_at_least(0)(text)
+  if value > 10:
+    raise argparse.ArgumentTypeError(
+        f"GNU Go levels go from 0 to 10, got {value}")
+  return value
+
+
+def _opening(text: str) -> tuple[int, int]:
+  """"2-6" -> (2, 6); "4" -> (4, 4)."""
+  low, sep, high = text.partition("-")
+  try:
+    lo, hi = int(low), int(high if sep else low)
+  except ValueError:
+    raise argparse.ArgumentTypeError(
+        f"expected LOW-HIGH (e.g. 2-6) or N, got {text!r}") from None
+  if not 0 <= lo <= hi:
+    raise argparse.ArgumentTypeError(
+        f"expected 0 <= LOW <= HIGH, got {text!r}")
+  return lo, hi
+
+
+def _add_games(sub) -> None:
+  p = sub.add_parser(
+      "games", help="expert games from GNU Go self-play, as SGF shards",
+      description="GNU Go plays itself over GTP (--chinese-rules "
+      "--capture-all-dead --play-out-aftermath --never-resign, so RE is the "
+      "area score of the final position) after a few random opening moves off the first "
+      "two lines. Games go to DIR as xz-compressed SGF shards, one game per "
+      "line, each written once complete, with manifest.json. Rerunning the "
+      "same command resumes, skipping complete shards, and a larger --games "
+      "adds games; other arguments into the same DIR are an error. Game i is reproducible from (--seed, i).")
+  p.add_argument("--out", required=True, metavar="DIR",
+                 help="output directory (created if missing)")
+  p.add_argument("--games", required=True, type=_int_at_least(1),
+                 metavar="N", help="games in all (earlier runs' included)")
+  p.add_argument("--level", required=True, type=_level, metavar="L",
+                 help="GNU Go level, 0 (fastest) to 10 (strongest)")
+  p.add_argument("--seed", type=_int_at_least(0), default=0, metavar="S",
+                 help="seed of the openings and of GNU Go (default 0)")
+  p.add_argument("--workers", type=_int_at_least(1), default=1, metavar="W",
+                 help="parallel processes, each with its own GNU Go "
+                 "(default 1)")
+  p.add_argument("--opening", type=_opening, default=(2, 6),
+                 metavar="LOW-HIGH",
+                 help="random opening moves per game, uniform in LOW..HIGH "
+                 "(default 2-6)")
+  p.add_argument("--shard-size", type=_int_at_least(1), default=100,
+                 metavar="N", help="games per shard file (default 100)")
+  p.add_argument("--board-size", type=_int_at_least(2), default=9,
+                 metavar="N", help="board size (default 9)")
+  p.add_argument("--komi", type=float, default=7.5,
+                 help="komi (default 7.5)")
+  p.add_argument("--max-moves", type=_int_at_least(1), metavar="N",
+                 help="moves after which a game stops unfinished (default "
+                 "3 per point: 243 on 9x9)")
+  p.add_argument("--no-progress", action="store_true",
+                 help="no progress bar")
+  p.set_defaults(go_command="games")
+
+
+def _games(args: argparse.Namespace) -> int:
+  from eval.go import expert_games  # pylint: disable=g-import-not-at-top
+  summary = expert_games.generate(
+      args.out, num_games=args.games, level=args.level, seed=args.seed,
+      workers=args.workers, opening_moves=args.opening,
+      board_size=args.board_size, komi=args.komi,
+      games_per_shard=args.shard_size, max_moves=args.max_moves,
+      progress=not args.no_progress)
+  if summary.games:
+    print(f"played {summary.games} game{'s' if summary.games != 1 else ''} "
+          f"({summary.states} states) in "
+          f"{summary.seconds:.1f} s: {summary.states_per_hour:,.0f} "
+          f"states/hour; wrote {summary.shards_written} shards, skipped "
+          f"{summary.shards_skipped} complete ones; out {args.out}",
+          flush=True)
+  else:
+    print(f"nothing to do: all {summary.shards_skipped} shards in "
+          f"{args.out} are complete", flush=True)
+  return EXIT_OK
+
+
+_HANDLERS = {"games": _games}
+
+
+def add_parser(sub) -> None:
+  """Adds the `go` subcommand, with its own subcommands, to the `arena`
+  subparsers `sub`."""
+  p = sub.add_parser(
+      "go", help="Go: expert games from GNU Go",
+      description="Go tools. `arena go WHAT --help` describes each.")
+  go_sub = p.add_subparsers(dest="go_command", required=True, metavar="WHAT")
+  _add_games(go_sub)
+  p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+  """Runs `arena go WHAT`; returns the exit code.
+
+  Bad input raises ValueError (or FileNotFoundError when GNU Go is missing),
+  which the `arena` command reports in one line with exit code 2; a failure
+  of GNU Go itself is reported here, with exit code 1.
+  """
+  try:
+    return _HANDLERS[args.go_command](args)
+  except RuntimeError as e:  # GNU Go failed (eval.go's GTP errors included)
+    print(f"arena go {args.go_command}: error: {e}", file=sys.stderr)
+    return EXIT_ERROR

@@ -4,6 +4,7 @@
   arena go games --out DIR --games N --level L [--seed S] [--workers W]
       [--opening 2-6] [--shard-size 100] [--board-size 9] [--komi 7.5]
       [--max-moves N] [--no-progress]
+  arena go positions SOURCE... --out DIR [--next-moves 8] [--no-progress]
 
 Each `arena go WHAT` is a function `_WHAT(args) -> exit code` registered in
 `_HANDLERS` by its `_add_WHAT(sub)` parser builder.
@@ -113,17 +114,54 @@ def _games(args: argparse.Namespace) -> int:
   return EXIT_OK
 
 
-_HANDLERS = {"games": _games}
+def _add_positions(sub) -> None:
+  p = sub.add_parser(
+      "positions", help="expert positions for training, from game records",
+      description="Replays the games under each SOURCE (directories or "
+      "files of SGF records, one game per line, as `arena go games` writes "
+      "them) and writes a column store of positions at which the expert "
+      "chose the move: board, player to move, ko, last move, the next moves, "
+      "the outcome for the player to move, game and split. Games are split "
+      "into train / retrieval / test by a hash of their id, so a game keeps "
+      "its split as games are added. DIR is replaced atomically.")
+  p.add_argument("sources", nargs="+", metavar="SOURCE",
+                 help="directories or files of game records")
+  p.add_argument("--out", required=True, metavar="DIR",
+                 help="the positions store (replaced)")
+  p.add_argument("--next-moves", type=_int_at_least(1), default=8,
+                 metavar="M", help="moves kept per position (default 8)")
+  p.add_argument("--no-progress", action="store_true",
+                 help="no progress bar")
+  p.set_defaults(go_command="positions")
+
+
+def _positions(args: argparse.Namespace) -> int:
+  from eval.go import positions  # pylint: disable=g-import-not-at-top
+  store = positions.build_positions(args.sources, args.out,
+                                    next_moves=args.next_moves,
+                                    progress=not args.no_progress)
+  meta = store.meta
+  print(f"{len(meta['games'])} games, {store.num_rows} positions "
+        f"(train {meta['positions']['train']}, retrieval "
+        f"{meta['positions']['retrieval']}, test {meta['positions']['test']}; "
+        f"distinct in train {meta['distinct_positions']['train']}); "
+        f"recorded result and area score disagree in "
+        f"{meta['result_disagreements']} games; out {args.out}", flush=True)
+  return EXIT_OK
+
+
+_HANDLERS = {"games": _games, "positions": _positions}
 
 
 def add_parser(sub) -> None:
   """Adds the `go` subcommand, with its own subcommands, to the `arena`
   subparsers `sub`."""
   p = sub.add_parser(
-      "go", help="Go: expert games from GNU Go",
+      "go", help="Go: expert games from GNU Go, positions for training",
       description="Go tools. `arena go WHAT --help` describes each.")
   go_sub = p.add_subparsers(dest="go_command", required=True, metavar="WHAT")
   _add_games(go_sub)
+  _add_positions(go_sub)
   p.set_defaults(handler=run)
 
 

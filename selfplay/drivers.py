@@ -3,7 +3,8 @@
 `train(config, run_dir, ...)` finds the config's agent type in the agent
 registry (`agents.core.registry`) and runs the driver it names: "anakin"
 (`selfplay.anakin`, game and update compiled together) or "sebulba"
-(`selfplay.sebulba`, host environments in actor processes). Both take the
+(`selfplay.sebulba`, host environments in actor processes) or "offline"
+(`selfplay.offline`, supervised learning from recorded data). All take the
 same arguments and return a `TrainResult` (run_dir, step, stop_reason,
 metrics).
 """
@@ -16,7 +17,8 @@ from typing import Any
 
 from agents.core import registry
 
-_MODULES = {"anakin": "selfplay.anakin", "sebulba": "selfplay.sebulba"}
+_MODULES = {"anakin": "selfplay.anakin", "sebulba": "selfplay.sebulba",
+            "offline": "selfplay.offline"}
 
 
 def driver_module(config: Any):

@@ -169,7 +169,8 @@ def read_metrics(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
 def format_evaluation(step: int, metrics: Mapping[str, Any]) -> str | None:
   """One console line for an evaluation's results, or None when `metrics`
   hold none: win/draw/loss against each bot (`vs_<bot>[_greedy]/...`),
-  NashConv and evaluation returns.
+  NashConv, evaluation returns, and a supervised agent's test accuracy and
+  losses (`test/...`).
 
   >>> format_evaluation(400, {"vs_random/win": 0.9, "vs_random/draw": 0.05,
   ...                         "vs_random/loss": 0.05, "loss": 1.0})
@@ -193,6 +194,12 @@ def format_evaluation(step: int, metrics: Mapping[str, Any]) -> str | None:
                      ("eval_return", "return")):
     if key in metrics:
       parts.append(f"{label} {float(np.asarray(metrics[key])):.4g}")
+  if "test/accuracy" in metrics:  # Supervised agents (`selfplay.offline`).
+    parts.append(f"test accuracy {100 * float(metrics['test/accuracy']):.1f}%")
+  for key in ("test/policy_loss", "test/value_loss"):
+    if key in metrics:
+      parts.append(f"{key[len('test/'):].replace('_', ' ')} "
+                   f"{float(np.asarray(metrics[key])):.4g}")
   return f"eval at step {step}: " + ", ".join(parts) if parts else None
 
 

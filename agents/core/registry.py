@@ -29,7 +29,10 @@ What a driver needs of the agent it builds:
 - the Sebulba driver (host environments): `priorities` for prioritised
   replay, and its actors' side: `actor_params(params)`, `act(actor_params,
   obs, key, explore)`, `n_step`, `discount`, `n_step_target` and
-  `make_batch(items, weights)` (see `selfplay.sebulba`).
+  `make_batch(items, weights)` (see `selfplay.sebulba`);
+- the offline driver (supervised learning from recorded data):
+  `dataset(config)`, `batch_size`, `augment` and `evaluate(params, batch)`
+  (see `selfplay.offline`).
 """
 
 from __future__ import annotations
@@ -39,9 +42,9 @@ import importlib
 from typing import Any, Callable, Mapping
 
 # Agents shipped with the suite; imported (so registered) on first lookup.
-_BUILTIN_PACKAGES = ("agents.rnad", "agents.d4pg")
+_BUILTIN_PACKAGES = ("agents.rnad", "agents.d4pg", "agents.go_retrieval")
 
-DRIVERS = ("anakin", "sebulba")
+DRIVERS = ("anakin", "sebulba", "offline")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,8 +55,9 @@ class AgentType:
     name: a short name for messages, e.g. "rnad".
     experiment: the experiment config dataclass; it has a `game` field (a
       `GameConfig`), an `agent` field and a `run` field (a `RunConfig`).
-    driver: the self-play driver that trains it: "anakin" (game and update
-      compiled together) or "sebulba" (host environments, actor processes).
+    driver: the driver that trains it: "anakin" (game and update compiled
+      together), "sebulba" (host environments, actor processes) or
+      "offline" (supervised learning from recorded data).
     build: `build(config) -> (game, agent)`; the game is None for
       environments outside `games` (e.g. dm_control tasks).
     renamed_keys: config keys that moved, old dotted path -> new one; saved

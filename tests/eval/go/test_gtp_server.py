@@ -756,8 +756,9 @@ def test_arena_gtp_names_the_agents_for_an_unknown_one(with_gtp, capsys):
   del with_gtp
   assert cli.main(["gtp", "alphago"]) == 2
   err = capsys.readouterr().err
-  assert err.strip() == ("arena gtp: error: unknown agent 'alphago'; "
-                         "available: random")
+  assert err.strip() == (
+      "arena gtp: error: unknown agent 'alphago': no such run directory or "
+      "bundled agent; available: random, or a run directory")
   with pytest.raises(ValueError, match="available: random"):
     gtp.resolve_player("nope")
   assert isinstance(gtp.resolve_player("random", seed=2), GoPlayer)

@@ -1,0 +1,123 @@
+"""A trained Go network as a GTP player: search within the time given.
+
+`NetworkPlayer(run)` loads a run directory or bundled agent of the Go agent
+(`agents.go_retrieval`) and plays `eval.go.players.GoPlayer`'s protocol:
+each move is a Gumbel MuZero search (`agents.go_retrieval.actor`) with as
+many simulations as the time budget allows, or a fixed number. Search
+programs are compiled for a ladder of simulation counts (powers of two); the
+player times each search it runs and picks the largest count whose
+predicted time fits 80% of the budget. `simulations=0` plays the network's
+most likely move without search.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from agents.core import runs
+from agents.go_retrieval import actor as actor_lib
+from eval.go.players import Move
+from games.go import Go, GoState
+
+# Simulation counts a search may use (each compiled on first use).
+LADDER = (8, 16, 32, 64, 128, 256, 512, 1024)
+_BUDGET_SHARE = 0.8  # of the time budget, for the search itself
+
+
+class NetworkPlayer:
+  """A trained Go network with tree search (see the module docstring)."""
+
+  version = "0.1.0"
+
+  def __init__(self, run: str, *, simulations: int | None = None,
+               max_simulations: int = 1024, seed: int = 0):
+    """Loads `run` (a run directory or a bundled agent's name).
+
+    Args:
+      run: the agent.
+      simulations: a fixed count per move (0: no search); None: as many as
+        the time budget allows (128 when the game has no time limit).
+      max_simulations: the most a timed search uses.
+      seed: seeds the search's Gumbel noise (with the move number).
+
+    Raises:
+      CheckpointError, ValueError: `run` is no Go agent of this suite.
+    """
+    loaded = runs.read_run(run)
+    if not hasattr(loaded.agent, "networks") or loaded.game is None or (
+        loaded.game.name != "go"):
+      raise ValueError(f"{run!r} is not a Go agent (its experiment is "
+                       f"{type(loaded.config).__name__})")
+    if loaded.config.agent.retrieval.num_neighbours:
+      raise ValueError(f"{run!r} reads retrieved neighbours; retrieval play "
+                       "is not available yet")
+    if simulations is not None and simulations < 0:
+      raise ValueError(f"simulations must be >= 0, got {simulations}")
+    self.name = f"arena-{runs.resolve_run_dir(run).name}"
+    self._nets = loaded.agent.networks
+    self._params = loaded.agent.test_params(loaded.state)
+    self._board_size = loaded.game.board_size
+    self._simulations = simulations
+    self._max = max_simulations
+    self._seed = seed
+    self._searches: dict[tuple[Go, int], Any] = {}
+    self._seconds_per_sim: float | None = None
+
+  def supports(self, board_size: int) -> bool:
+    return board_size == self._board_size
+
+  def simulations_for(self, seconds: float | None) -> int:
+    """The simulations a move with `seconds` of budget gets (see the module
+    docstring)."""
+    if self._simulations is not None:
+      return self._simulations
+    if seconds is None:
+      return 128
+    if self._seconds_per_sim is None:  # No timing yet: the smallest search.
+      return LADDER[0]
+    affordable = _BUDGET_SHARE * seconds / self._seconds_per_sim
+    fitting = [n for n in LADDER if n <= min(affordable, self._max)]
+    return fitting[-1] if fitting else LADDER[0]
+
+  def genmove(self, game: Go, state: GoState, seconds: float | None,
+              history: Sequence[Move]) -> int:
+    batch = jax.tree.map(lambda x: x[None], state)
+    count = self.simulations_for(seconds)
+    if count == 0:
+      return int(actor_lib.greedy(game, self._nets, self._params, batch,
+                                  None)[0])
+    key = (game, count)
+    first = key not in self._searches
+    if first:
+      self._searches[key] = actor_lib.make_search(game, self._nets, count)
+    rng = jax.random.fold_in(jax.random.key(self._seed), len(history))
+    start = time.perf_counter()
+    out = self._searches[key](self._params, batch, None, rng)
+    action = int(np.asarray(out.action)[0])
+    if not first:  # A first call's time is mostly compilation.
+      per_sim = (time.perf_counter() - start) / count
+      self._seconds_per_sim = (per_sim if self._seconds_per_sim is None else
+                               0.5 * (self._seconds_per_sim + per_sim))
+    elif self._seconds_per_sim is None and seconds is not None:
+      # Time a second search now, so the next move can size its own.
+      start = time.perf_counter()
+      self._searches[key](self._params, batch, None, rng)
+      self._seconds_per_sim = (time.perf_counter() - start) / count
+    return action
+
+
+def available(run: str) -> bool:
+  """Whether `run` names a run directory or bundled agent (not checked to be
+  a Go agent)."""
+  try:
+    runs.resolve_run_dir(run)
+  except (ValueError, OSError):
+    return False
+  return True
+
+

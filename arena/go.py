@@ -5,6 +5,11 @@
       [--opening 2-6] [--shard-size 100] [--board-size 9] [--komi 7.5]
       [--max-moves N] [--no-progress]
   arena go positions SOURCE... --out DIR [--next-moves 8] [--no-progress]
+  arena go index --key RUN --positions DIR --out DIR [--fraction 1]
+      [--symmetries 8] [--backend hnsw|ivfpq|scann|exact] [--overwrite]
+  arena go index --add --positions DIR --out DIR
+  arena go neighbours --index DIR --positions DIR --out DIR [--k 32]
+      [--source index|random]
 
 Each `arena go WHAT` is a function `_WHAT(args) -> exit code` registered in
 `_HANDLERS` by its `_add_WHAT(sub)` parser builder.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -150,18 +156,121 @@ def _positions(args: argparse.Namespace) -> int:
   return EXIT_OK
 
 
-_HANDLERS = {"games": _games, "positions": _positions}
+def _add_index(sub) -> None:
+  p = sub.add_parser(
+      "index", help="the nearest-neighbour index of the retrieval split",
+      description="Embeds every position of the retrieval split (each under "
+      "the board's eight symmetries) with a frozen key network (a run of "
+      "`arena train go9_key`) and indexes the keys, with each position's "
+      "board, next moves, outcome and game as payload. With --add, adds the "
+      "retrieval-split games of a rebuilt positions store that the index "
+      "lacks, without rebuilding it or retraining anything.")
+  p.add_argument("--key", metavar="RUN", help="the key network's run "
+                 "directory (not with --add: the index names its own)")
+  p.add_argument("--positions", required=True, metavar="DIR",
+                 help="the positions store (`arena go positions`)")
+  p.add_argument("--out", required=True, metavar="DIR", help="the index")
+  p.add_argument("--fraction", type=_fraction, default=1.0, metavar="F",
+                 help="index only this share of the retrieval games, a fixed "
+                 "nested subset (default 1)")
+  p.add_argument("--symmetries", type=_int_at_least(1), default=8,
+                 metavar="S", help="symmetries per position, 1-8 (default 8)")
+  p.add_argument("--backend", default="hnsw",
+                 choices=("hnsw", "ivfpq", "scann", "exact"),
+                 help="nearest-neighbour backend (default hnsw)")
+  p.add_argument("--add", action="store_true",
+                 help="add the games the index lacks to an existing index")
+  p.add_argument("--overwrite", action="store_true",
+                 help="replace an existing index")
+  p.add_argument("--no-progress", action="store_true", help="no progress bar")
+  p.set_defaults(go_command="index")
+
+
+def _fraction(text: str) -> float:
+  try:
+    value = float(text)
+  except ValueError:
+    raise argparse.ArgumentTypeError(f"expected a number, got {text!r}"
+                                     ) from None
+  if not 0 < value <= 1:
+    raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
+  return value
+
+
+def _index(args: argparse.Namespace) -> int:
+  from agents.core import ann  # pylint: disable=g-import-not-at-top
+  from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
+  if args.add:
+    if args.key:
+      raise ValueError("--add uses the index's own key network; drop --key")
+    games, entries = retrieval.add_new_games(args.out, args.positions)
+    print(f"added {games} games ({entries} entries) to {args.out}"
+          if games else f"nothing to add: {args.out} has every game",
+          flush=True)
+    return EXIT_OK
+  if not args.key:
+    raise ValueError("--key RUN is needed to build an index")
+  start = time.monotonic()
+  index = retrieval.build_index(
+      args.key, args.positions, args.out, fraction=args.fraction,
+      symmetries=args.symmetries,
+      config=ann.IndexConfig(backend=args.backend),
+      progress=not args.no_progress, overwrite=args.overwrite)
+  memory = index.memory()
+  print(f"indexed {index.num_entries} entries ({args.symmetries} symmetries) "
+        f"in {time.monotonic() - start:.1f} s: index {memory.index / 2**20:.1f}"
+        f" MiB, payload {memory.payload / 2**20:.1f} MiB; out {args.out}",
+        flush=True)
+  return EXIT_OK
+
+
+def _add_neighbours(sub) -> None:
+  p = sub.add_parser(
+      "neighbours", help="precompute training and test positions' neighbours",
+      description="Finds the K nearest index entries of every training and "
+      "test position (never from the position's own game) and stores their "
+      "ids and distances, for training a retrieval network. --source random "
+      "draws K random entries instead (the control with the same input).")
+  p.add_argument("--index", required=True, metavar="DIR",
+                 help="the index (`arena go index`)")
+  p.add_argument("--positions", required=True, metavar="DIR",
+                 help="the positions store the index was built from")
+  p.add_argument("--out", required=True, metavar="DIR",
+                 help="the neighbour table (replaced)")
+  p.add_argument("--k", type=_int_at_least(1), default=32, metavar="K",
+                 help="neighbours per position (default 32)")
+  p.add_argument("--source", choices=("index", "random"), default="index",
+                 help="nearest (index) or random entries (default index)")
+  p.add_argument("--no-progress", action="store_true", help="no progress bar")
+  p.set_defaults(go_command="neighbours")
+
+
+def _neighbours(args: argparse.Namespace) -> int:
+  from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
+  start = time.monotonic()
+  retrieval.neighbour_table(args.index, args.positions, args.out, k=args.k,
+                            source=args.source,
+                            progress=not args.no_progress)
+  print(f"neighbours ({args.source}, k={args.k}) in "
+        f"{time.monotonic() - start:.1f} s; out {args.out}", flush=True)
+  return EXIT_OK
+
+
+_HANDLERS = {"games": _games, "positions": _positions, "index": _index,
+             "neighbours": _neighbours}
 
 
 def add_parser(sub) -> None:
   """Adds the `go` subcommand, with its own subcommands, to the `arena`
   subparsers `sub`."""
   p = sub.add_parser(
-      "go", help="Go: expert games from GNU Go, positions for training",
+      "go", help="Go: expert games, positions, the retrieval index",
       description="Go tools. `arena go WHAT --help` describes each.")
   go_sub = p.add_subparsers(dest="go_command", required=True, metavar="WHAT")
   _add_games(go_sub)
   _add_positions(go_sub)
+  _add_index(go_sub)
+  _add_neighbours(go_sub)
   p.set_defaults(handler=run)
 
 

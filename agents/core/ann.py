@@ -307,7 +307,7 @@ class Index:
     payload: field -> [N, ...] np.memmap.
   """
 
-  def __init__(self, directory: pathlib.Path):
+  def __init__(self, directory: pathlib.Path, searchable: bool = True):
     self.directory = directory
     manifest = ann_store.read_manifest(directory)
     (self.config, self.dim, self.num_entries,
@@ -316,8 +316,10 @@ class Index:
                           FieldSpec(np.dtype(np.float32), (self.dim,)))
     self.payload = {n: self._map(f"{PAYLOAD_DIR}/{n}.bin", s)
                     for n, s in self.fields.items()}
-    self._backend = ann_store.load_backend(directory, manifest, self.config,
-                                  self.num_entries)
+    # Without search (payload and keys only), the index is not loaded.
+    self._backend = (ann_store.load_backend(directory, manifest, self.config,
+                                            self.num_entries)
+                     if searchable else None)
     self._index_path = directory / manifest["index_file"]
 
   def _map(self, name: str, spec: FieldSpec) -> np.memmap:
@@ -397,6 +399,9 @@ class Index:
       ValueError: on queries of the wrong shape or dtype, k < 1, or
         exclude_groups that are not [Q] integers.
     """
+    if self._backend is None:
+      raise ValueError(f"{str(self.directory)!r} was opened without its "
+                       "index (searchable=False); open it to search")
     queries = self._queries(queries)
     k = _check_k(k)
     if exclude_groups is None:
@@ -466,11 +471,12 @@ class Index:
 
 
 def open(  # pylint: disable=redefined-builtin
-    directory: str | os.PathLike[str]) -> Index:
-  """Opens the store at `directory` for search.
+    directory: str | os.PathLike[str], *, searchable: bool = True) -> Index:
+  """Opens the store at `directory` for search (with `searchable=False`,
+  for payload and key reads only: the index is not loaded into memory).
 
   Raises:
     ValueError (IndexStoreError): if the directory is missing, incomplete or
       corrupt (manifest, index file or payload columns).
   """
-  return Index(pathlib.Path(directory))
+  return Index(pathlib.Path(directory), searchable)

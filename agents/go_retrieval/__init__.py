@@ -22,6 +22,12 @@ def build(config: GoRetrievalExperiment):
   return games.make("go", **config.game.kwargs), make_agent(config)
 
 
+_RETIRED_KEYS = {
+    "agent.retrieval.key_run": (
+        "", "the index names its key network (its retrieval.json); set "
+        "agent.retrieval.index"),
+}
+
 _registry.register(_registry.AgentType(
     name="go_retrieval", experiment=GoRetrievalExperiment, driver="offline",
-    build=build))
+    build=build, retired_keys=_RETIRED_KEYS))

@@ -53,8 +53,12 @@ class RetrievalConfig:
   # query position attends over them) or "deepsets" (mean of encodings).
   encoder: str = "attention"
   neighbour_dim: int = 128
-  key_run: str = ""  # run directory of the frozen key network
-  index: str = ""  # directory of the nearest-neighbour index
+  # The nearest-neighbour index of the retrieval split (`arena go index`;
+  # it names its frozen key network), read in play and for the payload.
+  index: str = ""
+  # Each training and test position's neighbours, precomputed from the
+  # index (`arena go neighbours`; `source` decides which table is made).
+  neighbours: str = ""
 
   def __post_init__(self):
     if self.num_neighbours < 0:

@@ -107,4 +107,69 @@ def transform(batch: dict[str, np.ndarray], symmetries: np.ndarray,
     moves = batch[name]
     mapped = table[symmetries, np.clip(moves, 0, p)]
     out[name] = np.where(moves < 0, moves, mapped).astype(np.int32)
+  if "nb_boards" in batch:  # Neighbours move with their query.
+    k = batch["nb_boards"].shape[1]
+    out["nb_boards"] = np.take_along_axis(
+        batch["nb_boards"], np.repeat(gather[:, None, :], k, axis=1), axis=2)
+    moves = batch["nb_next_moves"]
+    mapped = table[symmetries[:, None, None], np.clip(moves, 0, p)]
+    out["nb_next_moves"] = np.where(moves < 0, moves, mapped).astype(np.int32)
   return out
+
+
+class NeighbourData(PositionData):
+  """Expert positions with their precomputed neighbours
+  (`retrieval.neighbour_table`), read from the index's payload.
+
+  A batch adds `nb_boards` [B, K, P] int8 (each from its mover's side),
+  `nb_next_moves` [B, K, M] int32, `nb_outcomes` [B, K] float32 and
+  `nb_distances` [B, K] float32; under a symmetry the neighbours move with
+  the position. Only positions the table covers are sampled.
+  """
+
+  def __init__(self, positions: str | os.PathLike[str],
+               table: str | os.PathLike[str], index: str | os.PathLike[str],
+               k: int, next_moves: int):
+    super().__init__(positions)
+    from agents.core import ann  # pylint: disable=g-import-not-at-top
+    try:
+      store = columns.read_columns(table)
+    except ValueError as e:
+      raise ValueError(f"{e}; compute neighbours with `arena go neighbours`"
+                       ) from None
+    if store.meta.get("k", 0) < k:
+      raise ValueError(f"{table} holds {store.meta.get('k')} neighbours per "
+                       f"position, {k} asked")
+    self._ids = store.arrays["ids"]
+    self._dists = store.arrays["distances"]
+    self._entries = ann.open(index, searchable=False)
+    self._k, self._m = k, next_moves
+    where = np.full(len(self.arrays["split"]), -1, np.int64)
+    where[np.asarray(store.arrays["row"])] = np.arange(store.num_rows)
+    self._where = where
+    self.rows = {name: rows[where[rows] >= 0]
+                 for name, rows in self.rows.items()}
+    for name in ("train", "test"):
+      if not len(self.rows[name]):
+        raise ValueError(f"{table} has no neighbours for the {name} split")
+
+  def batch(self, rows: np.ndarray, symmetries: np.ndarray | None = None
+            ) -> dict[str, np.ndarray]:
+    out = super().batch(rows)
+    at = self._where[np.asarray(rows)]
+    if (at < 0).any():
+      raise ValueError("rows without precomputed neighbours")
+    order = np.argsort(at)
+    back = np.argsort(order)
+    ids = np.asarray(self._ids[at[order]])[back][:, :self._k]
+    dists = np.asarray(self._dists[at[order]])[back][:, :self._k]
+    payload = self._entries.gather(ids)
+    out.update(
+        nb_boards=payload["board"].astype(np.int8),
+        nb_next_moves=payload["next_moves"][..., :self._m].astype(np.int32),
+        nb_outcomes=payload["outcome"].astype(np.float32),
+        nb_distances=np.where(np.isfinite(dists), dists, 0.0).astype(
+            np.float32))
+    if symmetries is not None:
+      out = transform(out, symmetries, self.board_size)
+    return out

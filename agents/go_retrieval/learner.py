@@ -54,12 +54,40 @@ def observations(batch: dict[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
   return obs, legal
 
 
+def neighbours_of(batch: dict[str, jax.Array]
+                  ) -> networks.Neighbours | None:
+  """The neighbours a batch carries (`data.NeighbourData`), or None."""
+  if "nb_boards" not in batch:
+    return None
+  return networks.Neighbours(
+      boards=batch["nb_boards"], next_moves=batch["nb_next_moves"],
+      outcomes=batch["nb_outcomes"], distances=batch["nb_distances"])
+
+
+def _dataset(config: GoRetrievalExperiment) -> data_lib.PositionData:
+  """The training data: positions, with their neighbours when K > 0.
+
+  Raises:
+    ValueError: a missing store, or K > 0 without the index and table.
+  """
+  retrieval = config.agent.retrieval
+  if not retrieval.num_neighbours:
+    return data_lib.PositionData(config.data.positions)
+  if not (retrieval.index and retrieval.neighbours):
+    raise ValueError("a network with neighbours (agent.retrieval."
+                     "num_neighbours > 0) trains with agent.retrieval.index "
+                     "(`arena go index`) and agent.retrieval.neighbours "
+                     "(`arena go neighbours`)")
+  return data_lib.NeighbourData(config.data.positions, retrieval.neighbours,
+                                retrieval.index, retrieval.num_neighbours,
+                                retrieval.next_moves)
+
+
 def make_agent(config: GoRetrievalExperiment) -> GoAgent:
-  """The agent of an experiment config (no neighbours yet: K = 0)."""
+  """The agent of an experiment config (with K > 0 neighbours, from the
+  precomputed tables of `agent.retrieval`)."""
   agent_cfg = config.agent
-  if agent_cfg.retrieval.num_neighbours:
-    raise ValueError("retrieval (agent.retrieval.num_neighbours > 0) is not "
-                     "trainable yet; train the key network with K = 0")
+  retrieval = agent_cfg.retrieval
   board_size = config.game.params.board_size
   nets = networks.make_networks(board_size, agent_cfg)
   optimizer = optax.adamw(agent_cfg.learning_rate,
@@ -72,7 +100,7 @@ def make_agent(config: GoRetrievalExperiment) -> GoAgent:
 
   def forward(params: Params, batch):
     obs, legal = observations(batch)
-    return nets.apply(params, obs), legal
+    return nets.apply(params, obs, neighbours_of(batch)), legal
 
   def loss_fn(params, state, batch, key):
     del state, key
@@ -94,5 +122,5 @@ def make_agent(config: GoRetrievalExperiment) -> GoAgent:
       networks=nets, optimizer=optimizer, init=init, loss_fn=loss_fn,
       after_update=None, test_params=lambda state: state.params,
       evaluate=evaluate,
-      dataset=lambda cfg: data_lib.PositionData(cfg.data.positions),
+      dataset=_dataset,
       batch_size=agent_cfg.batch_size, augment=agent_cfg.augment)

@@ -3,7 +3,9 @@
 `NetworkPlayer(run)` loads a run directory or bundled agent of the Go agent
 (`agents.go_retrieval`) and plays `eval.go.players.GoPlayer`'s protocol:
 each move is a Gumbel MuZero search (`agents.go_retrieval.actor`) with as
-many simulations as the time budget allows, or a fixed number. Search
+many simulations as the time budget allows, or a fixed number. A network
+with retrieval first finds the position's K neighbours in its index (once
+per move, at the root). Search
 programs are compiled for a ladder of simulation counts (powers of two); the
 player times each search it runs and picks the largest count whose
 predicted time fits 80% of the budget. `simulations=0` plays the network's
@@ -53,9 +55,13 @@ class NetworkPlayer:
         loaded.game.name != "go"):
       raise ValueError(f"{run!r} is not a Go agent (its experiment is "
                        f"{type(loaded.config).__name__})")
-    if loaded.config.agent.retrieval.num_neighbours:
-      raise ValueError(f"{run!r} reads retrieved neighbours; retrieval play "
-                       "is not available yet")
+    retrieval_cfg = loaded.config.agent.retrieval
+    self._retriever = None
+    if retrieval_cfg.num_neighbours:
+      from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
+      self._retriever = retrieval.Retriever(retrieval_cfg.index)
+      self._k, self._m = (retrieval_cfg.num_neighbours,
+                          retrieval_cfg.next_moves)
     if simulations is not None and simulations < 0:
       raise ValueError(f"simulations must be >= 0, got {simulations}")
     self.name = f"arena-{runs.resolve_run_dir(run).name}"
@@ -84,20 +90,37 @@ class NetworkPlayer:
     fitting = [n for n in LADDER if n <= min(affordable, self._max)]
     return fitting[-1] if fitting else LADDER[0]
 
+  def _neighbours(self, state: GoState):
+    """The root's neighbours ([1, K, ...]), or None without retrieval: one
+    search of the index per move (Humphreys et al. 2022)."""
+    if self._retriever is None:
+      return None
+    position = dict(
+        board=np.asarray(state.board)[None],
+        player=np.asarray(state.current_player, np.int8)[None],
+        superko=np.asarray(state.analysis.superko)[None],
+        last_move=np.asarray(state.last_move, np.int32)[None])
+    found = self._retriever.neighbours(position, self._k, self._m)
+    return jax.tree.map(jax.numpy.asarray, found)
+
   def genmove(self, game: Go, state: GoState, seconds: float | None,
               history: Sequence[Move]) -> int:
+    start = time.perf_counter()
     batch = jax.tree.map(lambda x: x[None], state)
+    neighbours = self._neighbours(state)
+    if seconds is not None:
+      seconds = max(seconds - (time.perf_counter() - start), 0.0)
     count = self.simulations_for(seconds)
     if count == 0:
       return int(actor_lib.greedy(game, self._nets, self._params, batch,
-                                  None)[0])
+                                  neighbours)[0])
     key = (game, count)
     first = key not in self._searches
     if first:
       self._searches[key] = actor_lib.make_search(game, self._nets, count)
     rng = jax.random.fold_in(jax.random.key(self._seed), len(history))
     start = time.perf_counter()
-    out = self._searches[key](self._params, batch, None, rng)
+    out = self._searches[key](self._params, batch, neighbours, rng)
     action = int(np.asarray(out.action)[0])
     if not first:  # A first call's time is mostly compilation.
       per_sim = (time.perf_counter() - start) / count
@@ -106,7 +129,7 @@ class NetworkPlayer:
     elif self._seconds_per_sim is None and seconds is not None:
       # Time a second search now, so the next move can size its own.
       start = time.perf_counter()
-      self._searches[key](self._params, batch, None, rng)
+      self._searches[key](self._params, batch, neighbours, rng)
       self._seconds_per_sim = (time.perf_counter() - start) / count
     return action
 

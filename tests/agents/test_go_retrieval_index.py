@@ -1,0 +1,160 @@
+"""Retrieval for the Go agent: the index, neighbours, growth, training and
+play with neighbours."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from agents.core import ann, columns
+from agents.go_retrieval import data as data_lib
+from agents.go_retrieval import retrieval
+from arena import cli
+from eval.go import gtp_server, network_player
+from eval.go import positions as positions_lib
+from games.go import coords, symmetry
+from tests.eval.go.random_games import write_random_games
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+  root = tmp_path_factory.mktemp("retrieval")
+  write_random_games(root / "games", 40, seed=6, num_moves=30)
+  positions_lib.build_positions(root / "games", root / "positions",
+                                progress=False)
+  assert cli.main(["train", "go9_smoke", "--out", str(root / "key"),
+                   "--steps", "4", "--no-progress", "--set",
+                   f"data.positions={root / 'positions'}"]) == 0
+  assert cli.main(["go", "index", "--key", str(root / "key"), "--positions",
+                   str(root / "positions"), "--out", str(root / "index"),
+                   "--symmetries", "2", "--no-progress"]) == 0
+  return root
+
+
+def test_the_index_holds_each_retrieval_position_under_each_symmetry(setup):
+  data = data_lib.PositionData(setup / "positions")
+  index = ann.open(setup / "index")
+  rows = data.rows["retrieval"]
+  assert index.num_entries == 2 * len(rows)
+  payload = index.gather(np.arange(index.num_entries))
+  assert sorted(payload["row"][payload["symmetry"] == 0]) == sorted(rows)
+  # An entry's board is its position's, from its mover's side, moved by
+  # its symmetry.
+  for e in (0, index.num_entries - 1):
+    row, s = int(payload["row"][e]), int(payload["symmetry"][e])
+    b = data.batch(np.array([row]))
+    mover = 1 if b["player"][0] == 0 else -1
+    np.testing.assert_array_equal(
+        payload["board"][e],
+        symmetry.transform_points(b["board"][0] * mover, s, 9))
+  meta = retrieval.read_meta(setup / "index")
+  assert meta["symmetries"] == 2 and meta["games"]
+
+
+def test_no_position_gets_a_neighbour_from_its_own_game(setup, tmp_path):
+  # Positions of the retrieval split itself query the index: their own
+  # game's entries are the nearest, and must never come back.
+  retrieval.neighbour_table(setup / "index", setup / "positions",
+                            tmp_path / "own", k=6, splits=("retrieval",),
+                            progress=False)
+  table = columns.read_columns(tmp_path / "own")
+  data = data_lib.PositionData(setup / "positions")
+  index = ann.open(setup / "index")
+  games = np.asarray(data.arrays["game"])[np.asarray(table.arrays["row"])]
+  own = np.array([retrieval.game_group(data.meta["games"][g])
+                  for g in games])
+  got = index.gather(np.asarray(table.arrays["ids"]))["group"]
+  assert (np.asarray(table.arrays["ids"]) >= 0).all()
+  assert not (got == own[:, None]).any()
+
+
+def test_random_neighbours_come_with_their_true_distances(setup, tmp_path):
+  retrieval.neighbour_table(setup / "index", setup / "positions",
+                            tmp_path / "rnd", k=5, source="random",
+                            progress=False)
+  table = columns.read_columns(tmp_path / "rnd")
+  index = ann.open(setup / "index")
+  key_net = retrieval.KeyNetwork(str(setup / "key"))
+  data = data_lib.PositionData(setup / "positions")
+  rows = np.asarray(table.arrays["row"])[:7]
+  keys = key_net.keys(data.batch(rows))
+  ids = np.asarray(table.arrays["ids"])[:7]
+  want = np.sum(np.square(np.asarray(index.keys)[ids] - keys[:, None]), -1)
+  np.testing.assert_allclose(table.arrays["distances"][:7], want,
+                             rtol=1e-4, atol=1e-6)
+  assert len(np.unique(ids)) > 20  # Spread over the index.
+
+
+def test_games_are_added_without_rebuilding(setup, tmp_path):
+  import shutil  # pylint: disable=g-import-not-at-top
+  shutil.copytree(setup / "index", tmp_path / "index")
+  write_random_games(tmp_path / "more", 30, seed=7, num_moves=30)
+  positions_lib.build_positions([setup / "games", tmp_path / "more"],
+                                tmp_path / "positions", progress=False)
+  before = ann.open(tmp_path / "index")
+  old = before.num_entries
+  old_keys = np.array(before.keys)
+  games, entries = retrieval.add_new_games(tmp_path / "index",
+                                           tmp_path / "positions")
+  after = ann.open(tmp_path / "index")
+  assert games > 0 and after.num_entries == old + entries
+  np.testing.assert_array_equal(np.asarray(after.keys[:old]), old_keys)
+  # A new entry's own key finds it.
+  new_key = np.asarray(after.keys[old:old + 1])
+  found = after.search(new_key, 1)
+  assert np.isclose(found.distances[0, 0], 0.0, atol=1e-6)
+  assert len(retrieval.read_meta(tmp_path / "index")["games"]) == len(
+      retrieval.read_meta(setup / "index")["games"]) + games
+  assert retrieval.add_new_games(tmp_path / "index",
+                                 tmp_path / "positions") == (0, 0)
+
+
+def test_neighbours_move_with_their_query(setup, tmp_path):
+  retrieval.neighbour_table(setup / "index", setup / "positions",
+                            tmp_path / "nb", k=4, progress=False)
+  data = data_lib.NeighbourData(setup / "positions", tmp_path / "nb",
+                                setup / "index", k=3, next_moves=2)
+  rows = data.rows["train"][:5]
+  plain = data.batch(rows)
+  for s in (1, 5):
+    moved = data.batch(rows, np.full(5, s))
+    np.testing.assert_array_equal(
+        moved["nb_boards"][2, 1],
+        symmetry.transform_points(plain["nb_boards"][2, 1], s, 9))
+    np.testing.assert_array_equal(
+        moved["nb_next_moves"],
+        np.where(plain["nb_next_moves"] < 0, -1, symmetry.transform_actions(
+            np.maximum(plain["nb_next_moves"], 0), s, 9)))
+    np.testing.assert_array_equal(moved["nb_outcomes"], plain["nb_outcomes"])
+
+
+def test_a_retrieval_network_trains_and_plays_with_its_index(setup,
+                                                            tmp_path):
+  assert cli.main(["go", "neighbours", "--index", str(setup / "index"),
+                   "--positions", str(setup / "positions"), "--out",
+                   str(tmp_path / "nb"), "--k", "4", "--no-progress"]) == 0
+  assert cli.main([
+      "train", "go9_smoke", "--out", str(tmp_path / "run"), "--steps", "4",
+      "--no-progress", "--set", f"data.positions={setup / 'positions'}",
+      "--set", "agent.retrieval.num_neighbours=4",
+      "--set", f"agent.retrieval.index={setup / 'index'}",
+      "--set", f"agent.retrieval.neighbours={tmp_path / 'nb'}"]) == 0
+  player = network_player.NetworkPlayer(str(tmp_path / "run"), simulations=8)
+  out = io.StringIO()
+  gtp_server.GTPServer(player).serve(
+      io.StringIO("clear_board\ngenmove b\ngenmove w\nquit\n"), out)
+  replies = [r for r in out.getvalue().split("\n\n") if r]
+  for reply in replies[1:3]:
+    assert reply.startswith("= ")
+    coords.from_gtp(reply[2:], 9)
+
+
+def test_a_retrieval_network_needs_its_tables(setup, tmp_path, capsys):
+  code = cli.main([
+      "train", "go9_smoke", "--out", str(tmp_path / "run"), "--no-progress",
+      "--set", f"data.positions={setup / 'positions'}",
+      "--set", "agent.retrieval.num_neighbours=4"])
+  assert code == 2
+  assert "trains with agent.retrieval.index" in capsys.readouterr().err

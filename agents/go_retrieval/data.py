@@ -72,7 +72,14 @@ class PositionData:
 
   def sample(self, rng: np.random.Generator, batch_size: int,
              augment: bool, split: str = "train") -> dict[str, np.ndarray]:
-    """A uniform sample of `split` (with replacement)."""
+    """A uniform sample of `split` (with replacement).
+
+    Raises:
+      ValueError: the split has no positions here.
+    """
+    if not len(self.rows[split]):
+      raise ValueError(f"no {split} positions to sample (for a network "
+                       "with neighbours: none in its neighbour table)")
     rows = rng.choice(self.rows[split], size=batch_size)
     syms = (rng.integers(0, symmetry.NUM_SYMMETRIES, size=batch_size)
             if augment else None)
@@ -149,9 +156,9 @@ class NeighbourData(PositionData):
     self._where = where
     self.rows = {name: rows[where[rows] >= 0]
                  for name, rows in self.rows.items()}
-    for name in ("train", "test"):
-      if not len(self.rows[name]):
-        raise ValueError(f"{table} has no neighbours for the {name} split")
+    if not any(len(self.rows[name]) for name in ("train", "test")):
+      raise ValueError(f"{table} has no neighbours for the train or test "
+                       "split")
 
   def batch(self, rows: np.ndarray, symmetries: np.ndarray | None = None
             ) -> dict[str, np.ndarray]:

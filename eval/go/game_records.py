@@ -129,7 +129,8 @@ def _game_files(source) -> list[pathlib.Path]:
   for s in sources:
     path = pathlib.Path(s)
     if path.is_dir():
-      files += sorted(p for p in path.iterdir() if p.is_file() and (
+      # Shards of every generation run below it (one folder per run).
+      files += sorted(p for p in path.rglob("*") if p.is_file() and (
           p.name.endswith(".sgf.xz") or p.name.endswith(".sgf")))
     elif path.is_file():
       files.append(path)
@@ -142,8 +143,9 @@ def read_games(dir_or_files: str | os.PathLike | Iterable[str | os.PathLike]
                ) -> Iterator[GameRecord]:
   """The games in a directory of shards, in files, or both, one per line.
 
-  Files ending in `.xz` are xz-compressed; a directory gives its `*.sgf.xz`
-  and `*.sgf` files in name order (for `generate`'s shards: game order).
+  Files ending in `.xz` are xz-compressed; a directory gives the `*.sgf.xz`
+  and `*.sgf` files in it and in its subdirectories, in path order (for
+  `generate`'s shards: game order within a run).
 
   Raises:
     FileNotFoundError: a path does not exist.

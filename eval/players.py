@@ -16,6 +16,25 @@ Player specs (strings, as written in tournament files and on the command line):
   PATH[@STEP]:greedy  the same, always playing the policy's most likely move
                     (ties broken at random); ":sample" is the default
 
+Go (the table's game is OpenSpiel's `go`, e.g. `go(board_size=9,komi=7.5)`)
+has its own players (`eval.go.spiel_players`):
+
+  gnugo:L           GNU Go at level L, 0 (weakest) to 10, over GTP, with
+                    --chinese-rules --capture-all-dead --play-out-aftermath
+                    --never-resign; its level is its time budget
+  gtp:COMMAND       any GTP engine, COMMAND its command line, split as a
+                    shell would: "gtp:/usr/local/bin/pachi -t =5000"
+  PATH[@STEP]       a Go agent's run (or bundled Go agent): tree search with
+                    a fixed 64 simulations a move (`DEFAULT_SIMULATIONS`)
+  PATH[@STEP]:sims=N  the same with N simulations a move (N >= 0)
+  PATH[@STEP]:greedy  the network's most likely move, no search (= :sims=0)
+
+A Go agent plays its run's checkpoint STEP (the latest by default;
+`NetworkPlayer`). Fixed simulation counts keep tournament results
+reproducible. An engine that resigns, plays a move that
+is illegal in the table's game, or refuses a legal move of the opponent
+forfeits the game: its side loses (`Forfeit`).
+
 Greedy play is stronger against fixed bots (they do not punish a
 predictable player) but exploitable by an opponent that adapts: in an
 imperfect-information game the sampled policy is the one trained towards a
@@ -25,6 +44,7 @@ Nash equilibrium.
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pyspiel
@@ -37,22 +57,43 @@ from agents.core import runs, spiel_policy
 #: Bot names some game declares ("random", "heuristic"; `games.bots`).
 BUILTIN = tuple(dict.fromkeys(
     bot for name in games.available_games() for bot in games.bots(name)))
-#: How a run's policy picks its move (`RUN_DIR:MODE`).
+#: How a run's policy picks its move (`RUN_DIR:MODE`); Go agents also take
+#: `sims=N` (`SIMS_MODE`).
 PLAY_MODES = ("sample", "greedy")
+SIMS_MODE = re.compile(r"sims=(\d+)")
 
 
 class PlayerSpecError(ValueError):
   """A player spec that names nothing we can build."""
 
 
+class Forfeit(Exception):  # noqa: N818  (a game event, not a failure)
+  """Raised by a bot's `step` or `inform_action`: its side gives up the game.
+
+  An external engine resigned, played a move that is illegal in the table's
+  game, or cannot follow the game. Tournaments (`eval.tournament`) and
+  human play score it as a loss for that side: -1, the other side +1.
+  """
+
+
 def parse_run_spec(spec: str) -> tuple[str, int | None, str]:
   """`RUN_DIR[@STEP][:MODE]` -> (RUN_DIR, STEP or None, MODE).
 
+  MODE is "sample" (the default), "greedy" or, for Go agents, "sims=N".
   A suffix that is not a step or a mode stays part of the path.
+
+  Raises:
+    PlayerSpecError: a `:sims=` suffix without a whole number.
   """
   mode = "sample"
   head, sep, tail = spec.rpartition(":")
-  if sep and tail in PLAY_MODES:
+  if sep and tail.startswith("sims="):
+    if not SIMS_MODE.fullmatch(tail):
+      raise PlayerSpecError(
+          f"player {spec!r}: ':sims=N' needs a whole number of tree-search "
+          f"simulations N >= 0, got {tail[len('sims='):]!r}")
+    spec, mode = head, tail
+  elif sep and tail in PLAY_MODES:
     spec, mode = head, tail
   path, sep, step = spec.rpartition("@")
   if not sep or not step.isdigit():
@@ -71,19 +112,37 @@ def make_player(spec: str, game: pyspiel.Game, player_id: int,
   """Builds the player `spec` for seat `player_id` of `game`.
 
   Raises:
-    PlayerSpecError: `spec` is neither a built-in bot nor a run directory, or
-      the run was trained on another game.
+    PlayerSpecError: `spec` is neither a built-in bot, a Go engine (at a Go
+      table) nor a run directory, is malformed, or the run was trained on
+      another game; a Go engine that cannot start.
     agents.core.CheckpointError: the run directory is unreadable.
+    FileNotFoundError: `gnugo:L` without GNU Go installed.
   """
   rng = np.random.RandomState(seed)
   if spec in BUILTIN:  # ValueError for a bot the table's game lacks.
     return games.spiel_bot(game, spec, player_id, seed)
+  is_go = game.get_type().short_name == "go"
+  if is_engine_spec(spec):
+    if not is_go:
+      raise PlayerSpecError(
+          f"player {spec!r} is a Go engine (GTP); this table plays "
+          f"{game.get_type().short_name}")
+    # pylint: disable-next=g-import-not-at-top
+    from eval.go import spiel_players
+    return spiel_players.make_engine_bot(spec, game, player_id, seed)
   path, step, mode = parse_run_spec(spec)
   if not runs.resolve_run_dir(path).is_dir():
     bundled = runs.bundled_agents()
+    go = ", gnugo:L, gtp:COMMAND" if is_go else ""
     raise PlayerSpecError(
-        f"player {spec!r}: not one of {', '.join(BUILTIN)}, not a bundled "
-        f"agent ({', '.join(bundled) or 'none'}) and not a run directory")
+        f"player {spec!r}: not one of {', '.join(BUILTIN)}{go}, not a "
+        f"bundled agent ({', '.join(bundled) or 'none'}) and not a run "
+        "directory")
+  if is_go:
+    return _go_network(spec, os.fspath(path), step, mode, game, player_id)
+  if mode not in PLAY_MODES:
+    raise PlayerSpecError(f"player {spec!r}: ':{mode}' is for Go agents "
+                          "(tree search); use :greedy or :sample")
   policy = spiel_policy.load_policy(os.fspath(path), step=step)
   mismatch = _rules_mismatch(policy.game, game)
   if mismatch:
@@ -91,6 +150,35 @@ def make_player(spec: str, game: pyspiel.Game, player_id: int,
         f"player {spec!r} was trained on {policy.game}, not {game} "
         f"({mismatch})")
   return PolicyBot(player_id, rng, policy, greedy=mode == "greedy")
+
+
+def is_engine_spec(spec: str) -> bool:
+  """Whether `spec` names a Go engine over GTP ("gnugo:L", "gtp:COMMAND")."""
+  return spec == "gnugo" or spec.startswith(("gnugo:", "gtp:"))
+
+
+def check_engine_spec(spec: str) -> None:
+  """Checks an engine spec's syntax without starting anything.
+
+  Raises:
+    PlayerSpecError: a malformed spec, saying what is valid.
+  """
+  from eval.go import spiel_players  # pylint: disable=g-import-not-at-top
+  spiel_players.engine_command(spec)
+
+
+def _go_network(spec: str, path: str, step: int | None, mode: str,
+                game: pyspiel.Game, player_id: int) -> pyspiel.Bot:
+  """Our Go network at a Go table (see the module docstring)."""
+  from eval.go import spiel_players  # pylint: disable=g-import-not-at-top
+  if mode == "greedy":
+    simulations = 0
+  elif mode == "sample":
+    simulations = spiel_players.DEFAULT_SIMULATIONS
+  else:
+    simulations = int(SIMS_MODE.fullmatch(mode).group(1))
+  return spiel_players.make_network_bot(spec, path, simulations, game,
+                                        player_id, step=step)
 
 
 class PolicyBot(policy_bot.PolicyBot):

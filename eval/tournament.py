@@ -6,7 +6,10 @@ seats on odd game indices. Game `i` of a pair has its own seed (from the
 tournament seed, the pair id and `i`) for chance and both players' sampling,
 so any game replays alone. Results are keyed per pair (`eval.store`), a run
 player also by its checkpoint step and config: a rerun plays only the games
-not stored yet, so a killed tournament resumes.
+not stored yet, so a killed tournament resumes. A player that forfeits
+(`eval.players.Forfeit`: a Go engine that resigns or breaks the rules)
+loses that game; players that hold processes (GTP engines) are closed when
+the tournament, or a worker, ends.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import multiprocessing
 import os
 import queue as queue_lib
 import signal
+import sys
 import time
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import pyspiel
@@ -28,6 +32,8 @@ from eval import players as players_lib
 from eval import ratings as ratings_lib
 from eval import store as store_lib
 from eval import tournament_spec as spec_lib
+
+_WORKER_EXIT_S = 30.0  # A done worker's time to close its bots and exit.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,12 +78,22 @@ def schedule(spec: spec_lib.TournamentSpec) -> list[Match]:
   return matches
 
 
-def play_game(game: pyspiel.Game, bots: Sequence[pyspiel.Bot],
-              seed: int) -> tuple[list[float], int]:
+class GameEnd(NamedTuple):
+  """How one game ended."""
+
+  returns: list[float]  # per seat
+  plies: int  # player moves made
+  state: pyspiel.State  # the last state (not terminal after a forfeit)
+  forfeit: str  # why a side forfeited (`eval.players.Forfeit`), else ""
+
+
+def play_out(game: pyspiel.Game, bots: Sequence[pyspiel.Bot],
+             seed: int) -> GameEnd:
   """Plays one game; chance outcomes are sampled from `seed`.
 
-  Returns:
-    (returns per seat, number of player moves).
+  A bot that raises `eval.players.Forfeit` (from `step` on its turn, or
+  from `inform_action` on the opponent's) loses: -1 for its seat, +1 for
+  the other (2-player games).
   """
   rng = np.random.default_rng(seed)
   state = game.new_initial_state()
@@ -91,17 +107,50 @@ def play_game(game: pyspiel.Game, bots: Sequence[pyspiel.Bot],
       player = pyspiel.PlayerId.CHANCE
     else:
       player = state.current_player()
-      action = bots[player].step(state)
+      try:
+        action = bots[player].step(state)
+      except players_lib.Forfeit as e:
+        return _forfeited(state, player, plies, e)
       plies += 1
     for seat, bot in enumerate(bots):
       if seat != player:
-        bot.inform_action(state, player, action)
+        try:
+          bot.inform_action(state, player, action)
+        except players_lib.Forfeit as e:
+          return _forfeited(state, seat, plies, e)
     state.apply_action(action)
-  return list(state.returns()), plies
+  return GameEnd(list(state.returns()), plies, state, "")
+
+
+def _forfeited(state: pyspiel.State, seat: int, plies: int,
+               reason: players_lib.Forfeit) -> GameEnd:
+  returns = [1.0] * state.num_players()
+  returns[seat] = -1.0
+  return GameEnd(returns, plies, state, str(reason) or "forfeit")
+
+
+def play_game(game: pyspiel.Game, bots: Sequence[pyspiel.Bot],
+              seed: int) -> tuple[list[float], int]:
+  """Plays one game (`play_out`).
+
+  Returns:
+    (returns per seat, number of player moves).
+  """
+  end = play_out(game, bots, seed)
+  return end.returns, end.plies
+
+
+def game_seeds(match: Match) -> tuple[int, int, int]:
+  """(chance seed, seat 0's seed, seat 1's seed) of `match`."""
+  seeds = np.random.SeedSequence(match.seed).generate_state(3)
+  return int(seeds[0]), int(seeds[1]), int(seeds[2])
 
 
 class _Bots:
-  """Builds each (spec, seat) bot once and reseeds it for every game."""
+  """Builds each (spec, seat) bot once and reseeds it for every game.
+
+  `close()` ends what the bots hold open (GTP engines' processes).
+  """
 
   def __init__(self, game: pyspiel.Game):
     self._game = game
@@ -110,23 +159,42 @@ class _Bots:
   def get(self, spec: str, seat: int, seed: int) -> pyspiel.Bot:
     bot = self._cache.get((spec, seat))
     # OpenSpiel's random and policy bots sample from a RandomState `_rng`;
-    # reseeding it makes the game depend only on its own seed. Other bots are
-    # built afresh with the game's seed (cheap for non-checkpoint bots).
+    # reseeding it makes the game depend only on its own seed. Bots with a
+    # `reseed(seed)` method (Go engines and networks) take it for the next
+    # game. Other bots are built afresh with the game's seed (cheap for
+    # non-checkpoint bots).
     rng = getattr(bot, "_rng", None)
     if isinstance(rng, np.random.RandomState):
       rng.seed(seed)
       return bot
+    if bot is not None and hasattr(bot, "reseed"):
+      bot.reseed(seed)
+      return bot
+    if bot is not None and hasattr(bot, "close"):
+      bot.close()
     bot = players_lib.make_player(spec, self._game, seat, seed)
     self._cache[(spec, seat)] = bot
     return bot
 
-  def play(self, match: Match) -> tuple[list[float], int, float]:
-    seeds = np.random.SeedSequence(match.seed).generate_state(3)
-    bots = [self.get(p.spec, seat, int(seeds[seat + 1]))
+  def play_out(self, match: Match) -> tuple[GameEnd, float]:
+    """Plays `match`; returns how it ended and its wall time in seconds."""
+    chance, *seat_seeds = game_seeds(match)
+    bots = [self.get(p.spec, seat, seat_seeds[seat])
             for seat, p in enumerate(match.seats)]
     start = time.perf_counter()
-    returns, plies = play_game(self._game, bots, int(seeds[0]))
-    return returns, plies, time.perf_counter() - start
+    end = play_out(self._game, bots, chance)
+    return end, time.perf_counter() - start
+
+  def play(self, match: Match) -> tuple[list[float], int, float]:
+    end, seconds = self.play_out(match)
+    return end.returns, end.plies, seconds
+
+  def close(self) -> None:
+    """Closes every bot that has a `close` (idempotent)."""
+    bots, self._cache = list(self._cache.values()), {}
+    for bot in bots:
+      if hasattr(bot, "close"):
+        bot.close()
 
 
 def check_players(spec: spec_lib.TournamentSpec) -> _Bots:
@@ -141,6 +209,7 @@ def check_players(spec: spec_lib.TournamentSpec) -> _Bots:
     try:
       bots.get(p.spec, 0, 0)
     except (ValueError, OSError) as e:
+      bots.close()
       raise ValueError(f"players[{i}] ({p.name}): {e}") from None
   return bots
 
@@ -150,16 +219,21 @@ def _worker(game_string: str, tasks, results, parent: int) -> None:
   from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
   absl_logging.set_verbosity(absl_logging.ERROR)
   signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's job.
+  # `terminate()` unwinds the worker, so that its bots close their engines.
+  signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
   bots = _Bots(spec_lib.load_game(game_string))
-  for match in iter(tasks.get, None):
-    if os.getppid() != parent:  # The tournament was killed: stop playing,
-      results.cancel_join_thread()  # and do not wait to flush to nobody.
-      return
-    try:
-      results.put((match, *bots.play(match)))
-    except Exception as e:  # pylint: disable=broad-except
-      results.put((match, f"{type(e).__name__}: {e}"))
-      return
+  try:
+    for match in iter(tasks.get, None):
+      if os.getppid() != parent:  # The tournament was killed: stop playing,
+        results.cancel_join_thread()  # and do not wait to flush to nobody.
+        return
+      try:
+        results.put((match, *bots.play(match)))
+      except Exception as e:  # pylint: disable=broad-except
+        results.put((match, f"{type(e).__name__}: {e}"))
+        return
+  finally:
+    bots.close()
 
 
 def _play_parallel(game_string: str, matches: Sequence[Match],
@@ -173,6 +247,7 @@ def _play_parallel(game_string: str, matches: Sequence[Match],
            for _ in range(workers)]
   for p in procs:
     p.start()
+  finished = False
   try:
     for _ in range(len(matches)):
       while True:
@@ -187,8 +262,10 @@ def _play_parallel(game_string: str, matches: Sequence[Match],
         raise RuntimeError(f"game {m.game_index} of {m.seats[0].name} vs "
                            f"{m.seats[1].name} failed: {item[1]}")
       yield item
+    finished = True
   finally:
-    for p in procs:
+    for p in procs:  # Done workers close their bots and exit on their own.
+      p.join(timeout=_WORKER_EXIT_S if finished else 0)
       if p.is_alive():
         p.terminate()
       p.join()
@@ -220,21 +297,25 @@ def run(spec: spec_lib.TournamentSpec, *, workers: int | None = None,
   if not todo:
     return 0, len(matches)
   bots = check_players(spec)  # Before creating the store: bad players fail.
-  with store_lib.Store(spec.store) as store:
-    workers = min(workers, len(todo))
-    if workers == 1:
-      played = ((m, *bots.play(m)) for m in todo)
-    else:
-      played = _play_parallel(spec.game, todo, workers)
-    for done, (m, returns, plies, seconds) in enumerate(played, 1):
-      record = store_lib.GameRecord(
-          pair_id=m.pair_id, game_index=m.game_index, game=spec.game,
-          seats=(m.seats[0].name, m.seats[1].name),
-          seat_specs=(m.seats[0].spec, m.seats[1].spec),
-          returns=tuple(returns), plies=plies, seconds=seconds)
-      store.add(record)
-      if on_game is not None:
-        on_game(done, len(todo), record)
+  try:
+    with store_lib.Store(spec.store) as store:
+      workers = min(workers, len(todo))
+      if workers == 1:
+        played = ((m, *bots.play(m)) for m in todo)
+      else:
+        bots.close()  # The workers build their own.
+        played = _play_parallel(spec.game, todo, workers)
+      for done, (m, returns, plies, seconds) in enumerate(played, 1):
+        record = store_lib.GameRecord(
+            pair_id=m.pair_id, game_index=m.game_index, game=spec.game,
+            seats=(m.seats[0].name, m.seats[1].name),
+            seat_specs=(m.seats[0].spec, m.seats[1].spec),
+            returns=tuple(returns), plies=plies, seconds=seconds)
+        store.add(record)
+        if on_game is not None:
+          on_game(done, len(todo), record)
+  finally:
+    bots.close()
   return len(todo), len(matches)
 
 

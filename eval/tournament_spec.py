@@ -15,6 +15,13 @@ A tournament file (TOML) names the game and the players:
   spec = "random"             # or "heuristic", RUN_DIR, RUN_DIR@STEP, and
                               # either with ":greedy" (`eval.players`)
 
+For Go (`game = "go(board_size=9,komi=7.5)"`, OpenSpiel's go: Tromp-Taylor
+area scoring, simple ko, a repeated position a draw) players may also be
+GTP engines, "gnugo:5" or
+"gtp:COMMAND LINE", and Go agents take ":sims=N" (tree-search simulations a
+move) besides ":greedy" (`eval.players`). An engine player is keyed by its
+spec alone: results stay valid while the engine does not change.
+
 Relative paths (store, plot, run directories) are relative to the working
 directory. A run directory without `@STEP` means its latest checkpoint when
 the file is read: the player is pinned to that step for the whole tournament,
@@ -112,7 +119,8 @@ def parse_spec(text: str, path: pathlib.Path) -> TournamentSpec:
   if unknown:
     raise ValueError(
         f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(_KEYS)}")
-  game = str(load_game(_get(raw, "game", str, where)))
+  spiel_game = load_game(_get(raw, "game", str, where))
+  game = str(spiel_game)
   entries = _get(raw, "players", list, where)
   players = []
   for i, entry in enumerate(entries):
@@ -131,8 +139,23 @@ def parse_spec(text: str, path: pathlib.Path) -> TournamentSpec:
     if spec in players_lib.BUILTIN:
       players.append(Player(name, spec))
       continue
+    if players_lib.is_engine_spec(spec):
+      short = spiel_game.get_type().short_name
+      if short != "go":
+        raise ValueError(f"{at} ({name}): spec {spec!r} is a Go engine "
+                         f"(GTP); this tournament plays {short}")
+      try:
+        players_lib.check_engine_spec(spec)
+      except players_lib.PlayerSpecError as e:
+        raise ValueError(f"{at} ({name}): {e}") from None
+      players.append(Player(name, spec))
+      continue
     from agents.core import runs  # pylint: disable=g-import-not-at-top
-    if not runs.resolve_run_dir(players_lib.parse_run_spec(spec)[0]).is_dir():
+    try:
+      run_dir = players_lib.parse_run_spec(spec)[0]
+    except players_lib.PlayerSpecError as e:
+      raise ValueError(f"{at} ({name}): {e}") from None
+    if not runs.resolve_run_dir(run_dir).is_dir():
       raise ValueError(f"{at} ({name}): spec {spec!r} is not one of "
                        f"{', '.join(players_lib.BUILTIN)}, a bundled agent "
                        f"({', '.join(runs.bundled_agents()) or 'none'}) nor "

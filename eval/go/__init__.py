@@ -8,6 +8,11 @@
   `arena go games`).
 - `read_games`, `GameRecord`, `parse_result`: those games (or any SGF games,
   one per line) read back as action ids (`eval.go.game_records`).
+
+Also (imported on use): `eval.go.spiel_players`, GTP engines ("gnugo:5",
+"gtp:COMMAND") and our Go network as `pyspiel.Bot`s for tournaments
+(`eval.players.make_player`), and `eval.go.human`, a person against any of
+them in the terminal (`arena play go`).
 """
 
 from eval.go.expert_games import GenerateSummary, generate

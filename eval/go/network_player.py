@@ -36,12 +36,14 @@ class NetworkPlayer:
 
   version = "0.1.0"
 
-  def __init__(self, run: str, *, simulations: int | None = None,
-               max_simulations: int = 1024, seed: int = 0):
+  def __init__(self, run: str, *, step: int | None = None,
+               simulations: int | None = None, max_simulations: int = 1024,
+               seed: int = 0):
     """Loads `run` (a run directory or a bundled agent's name).
 
     Args:
       run: the agent.
+      step: its checkpoint (default the latest).
       simulations: a fixed count per move (0: no search); None: as many as
         the time budget allows (128 when the game has no time limit).
       max_simulations: the most a timed search uses.
@@ -50,7 +52,7 @@ class NetworkPlayer:
     Raises:
       CheckpointError, ValueError: `run` is no Go agent of this suite.
     """
-    loaded = runs.read_run(run)
+    loaded = runs.read_run(run, step)
     if not hasattr(loaded.agent, "networks") or loaded.game is None or (
         loaded.game.name != "go"):
       raise ValueError(f"{run!r} is not a Go agent (its experiment is "

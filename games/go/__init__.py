@@ -16,4 +16,4 @@ from games import registry as _registry  # noqa: E402
 # GNU Go and other engines play as GTP players (`eval.go`), not as bots:
 # a bot here is a JAX policy. A policy may play to another move limit.
 _registry.register("go", make_go, spiel_name="go", params=GoParams,
-                   free_params=("max_moves",))
+                   free_params=("max_moves",), human_view="games.go.human_view")

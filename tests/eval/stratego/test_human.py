@@ -309,7 +309,7 @@ def test_cli_refuses_to_overwrite_and_bad_arguments(tmp_path, capsys):
   for argv, message in [
       (["stratego", "--agent", "random", "--record", path], "already exists"),
       (["stratego"], "--agent SPEC is needed"),
-      ([], "name a game (stratego) or give --replay FILE"),
+      ([], "name a game (go, stratego) or give --replay FILE"),
       (["stratego", "--agent", "nowhere/run"], "not one of random"),
       (["--replay", path, "--agent", "random"], "takes no game or --agent"),
   ]:

@@ -19,10 +19,11 @@ from arena import go as _go
 from arena import gtp as _gtp
 from arena import play as _play
 from arena import tournament as _tournament
+from arena import xland as _xland
 
 # Modules that add a subcommand: `add_parser(subparsers)` sets `run` as the
 # parser's `handler` default; `run(args) -> exit code`.
-_SUBCOMMAND_MODULES = (_average, _go, _gtp, _play, _tournament)
+_SUBCOMMAND_MODULES = (_average, _go, _gtp, _play, _tournament, _xland)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 

@@ -1,0 +1,173 @@
+"""`arena xland`: the AdA task space on XLand-MiniGrid; parse and call one
+library function (see cli.py).
+
+  arena xland tasks --out FILE --num N --seed S [--depth D]
+      [--distractor-rules R] [--distractor-objects O] [--layout R1-9x9]
+      [--split train|test|all] [--dead-end-prob P] [--test-fraction F]
+      [--tiles ball,key] [--colors red,blue] [--goals tile_near,...]
+      [--rules agent_hold,...] [--overwrite]
+
+Each `arena xland WHAT` is a function `_WHAT(args) -> exit code` registered
+in `_HANDLERS` by its `_add_WHAT(sub)` parser builder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import time
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _int_at_least(low: int):
+  """An argparse type: an integer >= `low`."""
+  def parse(text: str) -> int:
+    try:
+      value = int(text)
+    except ValueError:
+      raise argparse.ArgumentTypeError(
+          f"expected an integer, got {text!r}") from None
+    if value < low:
+      raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+    return value
+  return parse
+
+
+def _float(text: str) -> float:
+  try:
+    return float(text)
+  except ValueError:
+    raise argparse.ArgumentTypeError(
+        f"expected a number, got {text!r}") from None
+
+
+def _names(table: str, valid: str):
+  """An argparse type: comma-separated names of `games.xland.encoding`'s
+  `table` whose ids are in its `valid` -> a tuple of ids. The tables are
+  read on use, so that building the parser loads no game (and no JAX)."""
+  def parse(text: str) -> tuple[int, ...]:
+    from games.xland import encoding as enc  # pylint: disable=g-import-not-at-top
+    ids = getattr(enc, valid)
+    allowed = {n: i for n, i in getattr(enc, table).items() if i in ids}
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in allowed]
+    if bad or not names:
+      raise argparse.ArgumentTypeError(
+          f"unknown {', '.join(map(repr, bad)) or 'empty list'}; valid: "
+          f"{','.join(allowed)}")
+    return tuple(allowed[n] for n in names)
+  return parse
+
+
+def _add_tasks(sub) -> None:
+  p = sub.add_parser(
+      "tasks", help="generate a task set (rulesets) in xminigrid's format",
+      description="Generates N distinct XLand-MiniGrid tasks: a goal, a "
+      "chain of D production rules built backwards from it (so every task "
+      "is solvable, in exactly D rule firings), distractor rules (some dead "
+      "ends, which destroy an object the solution needs) and distractor "
+      "objects. Written atomically as a bz2 pickle that "
+      "xminigrid.benchmarks.load_benchmark_from_path reads, with the layout "
+      "and the generator's settings. --split train/test keeps only tasks whose "
+      "structure (the goal's kind and the chain's rule kinds) is held in / "
+      "held out by a fixed hash: a test set's structures never occur in a "
+      "train set, whatever the seeds. Task i depends on --seed and the "
+      "settings, not on N.")
+  p.add_argument("--out", required=True, metavar="FILE",
+                 help="the task set file (refused if it exists, unless "
+                 "--overwrite)")
+  p.add_argument("--num", required=True, type=_int_at_least(1), metavar="N",
+                 help="number of tasks")
+  p.add_argument("--seed", required=True, type=_int_at_least(0), metavar="S",
+                 help="random seed")
+  p.add_argument("--depth", type=_int_at_least(0), default=1, metavar="D",
+                 help="rules on the chain to the goal (default 1)")
+  p.add_argument("--distractor-rules", type=_int_at_least(0), default=0,
+                 metavar="R", help="rules besides the chain (default 0)")
+  p.add_argument("--distractor-objects", type=_int_at_least(0), default=0,
+                 metavar="O", help="objects besides the chain's (default 0)")
+  p.add_argument("--layout", default="R1-9x9", metavar="LAYOUT",
+                 help="xminigrid's XLand layout: R1, R2 or R4 rooms at 9x9, "
+                 "11x11, 13x13, 15x15 or 17x17, R6-13x13, R6-17x17, "
+                 "R6-19x19, R9-16x16, R9-19x19 or R9-25x25 (default R1-9x9)")
+  p.add_argument("--split", default="all", choices=("train", "test", "all"),
+                 help="structures held in (train), held out (test) or any "
+                 "(all, the default)")
+  p.add_argument("--dead-end-prob", type=_float, default=0.5, metavar="P",
+                 help="chance that a tile-near distractor rule is a dead end "
+                 "(default 0.5)")
+  p.add_argument("--test-fraction", type=_float, default=0.2, metavar="F",
+                 help="share of structures held out for test (default 0.2; "
+                 "use the same value for a train set and its test set)")
+  p.add_argument("--tiles", type=_names("TILES", "PICKABLE_TILES"),
+                 metavar="NAMES", help="object tiles, comma-separated "
+                 "(default all pickable: ball,square,pyramid,key,hex,star)")
+  p.add_argument("--colors", type=_names("COLORS", "OBJECT_COLORS"),
+                 metavar="NAMES", help="object colours, comma-separated "
+                 "(default all but black, the floor's)")
+  p.add_argument("--goals", type=_names("GOALS", "SUPPORTED_GOAL_IDS"),
+                 metavar="NAMES", help="goal kinds, comma-separated (default "
+                 "all generated: agent_hold, agent_near, tile_near, "
+                 "tile_near_{up,right,down,left}, "
+                 "agent_near_{up,right,down,left})")
+  p.add_argument("--rules", type=_names("RULES", "SUPPORTED_RULE_IDS"),
+                 metavar="NAMES", help="rule kinds, comma-separated (default "
+                 "all: agent_hold, agent_near, tile_near and the directional "
+                 "tile_near_* and agent_near_*)")
+  p.add_argument("--overwrite", action="store_true",
+                 help="replace an existing --out file")
+  p.set_defaults(xland_command="tasks")
+
+
+def _tasks(args: argparse.Namespace) -> int:
+  from eval import xland as task_sets  # pylint: disable=g-import-not-at-top
+  from games import xland  # pylint: disable=g-import-not-at-top
+  out = pathlib.Path(args.out)
+  if out.exists() and not args.overwrite:
+    raise ValueError(f"{args.out!r} already exists; give --overwrite to "
+                     "replace it")
+  if out.is_dir():
+    raise ValueError(f"{args.out!r} is a directory, not a file")
+  optional = {"tiles": args.tiles, "colors": args.colors,
+              "goal_ids": args.goals, "rule_ids": args.rules}
+  config = xland.TaskConfig(
+      depth=args.depth, num_distractor_rules=args.distractor_rules,
+      num_distractor_objects=args.distractor_objects,
+      dead_end_prob=args.dead_end_prob, layout=args.layout,
+      test_fraction=args.test_fraction,
+      **{k: v for k, v in optional.items() if v is not None})
+  start = time.perf_counter()
+  task_set = xland.generate(config, args.num, args.seed, split=args.split)
+  seconds = time.perf_counter() - start
+  task_sets.save_task_set(task_set, out)
+  print(f"wrote {task_set.num_tasks} tasks ({args.split} split, depth "
+        f"{args.depth}, {args.distractor_rules} distractor rules, "
+        f"{args.distractor_objects} distractor objects, layout "
+        f"{args.layout}) to {out}; generated in {seconds:.2f} s "
+        f"({task_set.num_tasks / max(seconds, 1e-9):,.0f} tasks/s)",
+        flush=True)
+  return EXIT_OK
+
+
+_HANDLERS = {"tasks": _tasks}
+
+
+def add_parser(sub) -> None:
+  """Adds the `xland` subcommand, with its own subcommands, to the `arena`
+  subparsers `sub`."""
+  p = sub.add_parser(
+      "xland", help="XLand-MiniGrid (AdA) task sets",
+      description="The AdA task space on XLand-MiniGrid. `arena xland WHAT "
+      "--help` describes each.")
+  xland_sub = p.add_subparsers(dest="xland_command", required=True,
+                               metavar="WHAT")
+  _add_tasks(xland_sub)
+  p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+  """Runs `arena xland WHAT`; returns the exit code. Bad input raises
+  ValueError, which the `arena` command reports in one line with exit
+  code 2."""
+  return _HANDLERS[args.xland_command](args)

@@ -1,0 +1,23 @@
+"""The AdA task space on XLand-MiniGrid: a generator of tasks (rulesets).
+
+Pure numpy; the environment itself is xminigrid's (`xminigrid.make`), and
+task sets are written and read in its benchmark format by `eval.xland`.
+
+- `TaskConfig`, `TaskSet`, `generate`: the generator (`games.xland.tasks`).
+- `canonical_keys`, `first_occurrences`, `chain_rule_ids`, `in_test_split`:
+  duplicates and the train/test split by structure
+  (`games.xland.canonical`).
+- `encoding`: xminigrid's ids of tiles, colours, goals, rules and layouts.
+"""
+
+from games.xland import encoding
+from games.xland.canonical import (canonical_keys, chain_rule_ids,
+                                   first_occurrences, in_test_split)
+from games.xland.encoding import (LAYOUTS, check_encodings, describe_ruleset,
+                                  env_id)
+from games.xland.tasks import SPLITS, TaskConfig, TaskSet, generate
+
+__all__ = ["LAYOUTS", "SPLITS", "TaskConfig", "TaskSet", "canonical_keys",
+           "chain_rule_ids", "check_encodings", "describe_ruleset",
+           "encoding", "env_id", "first_occurrences", "generate",
+           "in_test_split"]

@@ -10,7 +10,7 @@ def get_config() -> GoRetrievalExperiment:
       game=GameConfig(name="go"),
       agent=GoRetrievalConfig(
           network=NetworkConfig(channels=8, blocks=1, embedding_dim=8,
-                                value_hidden=8),
+                                head_hidden=8, value_hidden=8),
           batch_size=16),
       data=DataConfig(positions="runs/go9/positions", eval_positions=64),
       run=RunConfig(num_steps=40, steps_per_call=2, log_every=10,

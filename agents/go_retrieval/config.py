@@ -25,10 +25,13 @@ class NetworkConfig:
   blocks: int = 6
   # The embedding (the key and query of retrieval) that both heads read.
   embedding_dim: int = 64
+  # The hidden layer both heads read (over the embedding, and the read of
+  # the neighbours when there are some).
+  head_hidden: int = 256
   value_hidden: int = 128
 
   def __post_init__(self):
-    for name in ("channels", "embedding_dim", "value_hidden"):
+    for name in ("channels", "embedding_dim", "head_hidden", "value_hidden"):
       if getattr(self, name) <= 0:
         raise ValueError(f"agent.network.{name} must be > 0, got "
                          f"{getattr(self, name)}")

@@ -87,7 +87,6 @@ def make_agent(config: GoRetrievalExperiment) -> GoAgent:
   """The agent of an experiment config (with K > 0 neighbours, from the
   precomputed tables of `agent.retrieval`)."""
   agent_cfg = config.agent
-  retrieval = agent_cfg.retrieval
   board_size = config.game.params.board_size
   nets = networks.make_networks(board_size, agent_cfg)
   optimizer = optax.adamw(agent_cfg.learning_rate,

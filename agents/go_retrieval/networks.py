@@ -107,11 +107,15 @@ def _forward(config: GoRetrievalConfig, num_points: int, obs: jax.Array,
     query = hk.Linear(ret.neighbour_dim, name="query")(embedding)
     read = _read_neighbours(query, encoded, ret.encoder, ret.neighbour_dim)
     features = jnp.concatenate([embedding, jax.nn.relu(read)], axis=-1)
+  # One hidden layer over the features for both heads, with or without
+  # neighbours: a network without retrieval has the same head, so that a
+  # gain of retrieval is not the gain of a deeper head.
+  head = jax.nn.relu(hk.Linear(net.head_hidden, name="head")(features))
   policy_map = flat(hk.Conv2D(2, 1, name="policy_conv")(x))
   logits = hk.Linear(num_points + 1, name="policy")(
-      jnp.concatenate([jax.nn.relu(policy_map), features], axis=-1))
+      jnp.concatenate([jax.nn.relu(policy_map), head], axis=-1))
   hidden = jax.nn.relu(hk.Linear(net.value_hidden, name="value_hidden")(
-      features))
+      head))
   value = jnp.tanh(hk.Linear(1, name="value")(hidden))[:, 0]
   return Output(logits=logits, value=value, embedding=embedding)
 

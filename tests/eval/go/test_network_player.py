@@ -76,7 +76,8 @@ def test_search_passes_to_end_a_won_game_and_not_a_lost_one(black_ahead):
   true result whatever the (untrained) network thinks."""
   game = games.make("go", board_size=5)
   config = GoRetrievalConfig(network=NetworkConfig(
-      channels=4, blocks=0, embedding_dim=4, value_hidden=4))
+      channels=4, blocks=0, embedding_dim=4, head_hidden=4,
+      value_hidden=4))
   nets = networks.make_networks(5, config)
   params = nets.init(jax.random.key(0))
   board = np.zeros(25, np.int8)

@@ -63,23 +63,28 @@ def test_the_clock_sizes_the_search(run_dir):
   assert 0 <= fixed.genmove(game, state, None, []) <= 81
 
 
-def test_a_run_of_another_game_is_refused(tmp_path):
-  assert cli.main(["train", "kuhn_rnad", "--out", str(tmp_path / "k"),
-                   "--steps", "1", "--no-progress"]) == 0
+def test_a_run_of_another_game_is_refused():
   with pytest.raises(ValueError, match="not a Go agent"):
-    network_player.NetworkPlayer(str(tmp_path / "k"))
+    network_player.NetworkPlayer("deepnash-small")  # bundled, Stratego
+
+
+@pytest.fixture(scope="module")
+def search5():
+  """An untrained network's search on 5x5 (one compilation for both cases)."""
+  game = games.make("go", board_size=5)
+  config = GoRetrievalConfig(network=NetworkConfig(
+      channels=4, blocks=0, embedding_dim=4, head_hidden=4, value_hidden=4))
+  nets = networks.make_networks(5, config)
+  search = actor.make_search(game, nets, 32, max_considered_actions=26)
+  return game, nets.init(jax.random.key(0)), search
 
 
 @pytest.mark.parametrize("black_ahead", [True, False])
-def test_search_passes_to_end_a_won_game_and_not_a_lost_one(black_ahead):
+def test_search_passes_to_end_a_won_game_and_not_a_lost_one(search5,
+                                                            black_ahead):
   """After White's pass, Black's pass ends the game: the search sees the
   true result whatever the (untrained) network thinks."""
-  game = games.make("go", board_size=5)
-  config = GoRetrievalConfig(network=NetworkConfig(
-      channels=4, blocks=0, embedding_dim=4, head_hidden=4,
-      value_hidden=4))
-  nets = networks.make_networks(5, config)
-  params = nets.init(jax.random.key(0))
+  game, params, search = search5
   board = np.zeros(25, np.int8)
   board[:15 if black_ahead else 5] = 1  # Black's wall: area 25 or 5.
   board[20:] = 0 if black_ahead else -1
@@ -88,7 +93,6 @@ def test_search_passes_to_end_a_won_game_and_not_a_lost_one(black_ahead):
   state = game.from_board(board, current_player=1)
   state = game.step(state, game.pass_action)  # White passes.
   assert int(state.passes) == 1 and not bool(state.terminated)
-  search = actor.make_search(game, nets, 64, max_considered_actions=26)
   batch = jax.tree.map(lambda x: x[None], state)
   out = search(params, batch, None, jax.random.key(1))
   chose_pass = int(out.action[0]) == game.pass_action

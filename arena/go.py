@@ -21,25 +21,13 @@ import argparse
 import sys
 import time
 
+from arena import argtypes
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
-def _int_at_least(low: int):
-  """An argparse type: an integer >= `low`."""
-  def parse(text: str) -> int:
-    try:
-      value = int(text)
-    except ValueError:
-      raise argparse.ArgumentTypeError(
-          f"expected an integer, got {text!r}") from None
-    if value < low:
-      raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-    return value
-  return parse
-
-
 def _level(text: str) -> int:
-  value = _int_at_least(0)(text)
+  value = argtypes.int_at_least(0)(text)
   if value > 10:
     raise argparse.ArgumentTypeError(
         f"GNU Go levels go from 0 to 10, got {value}")
@@ -72,26 +60,26 @@ def _add_games(sub) -> None:
       "adds games; other arguments into the same DIR are an error. Game i is reproducible from (--seed, i).")
   p.add_argument("--out", required=True, metavar="DIR",
                  help="output directory (created if missing)")
-  p.add_argument("--games", required=True, type=_int_at_least(1),
+  p.add_argument("--games", required=True, type=argtypes.int_at_least(1),
                  metavar="N", help="games in all (earlier runs' included)")
   p.add_argument("--level", required=True, type=_level, metavar="L",
                  help="GNU Go level, 0 (fastest) to 10 (strongest)")
-  p.add_argument("--seed", type=_int_at_least(0), default=0, metavar="S",
+  p.add_argument("--seed", type=argtypes.int_at_least(0), default=0, metavar="S",
                  help="seed of the openings and of GNU Go (default 0)")
-  p.add_argument("--workers", type=_int_at_least(1), default=1, metavar="W",
+  p.add_argument("--workers", type=argtypes.int_at_least(1), default=1, metavar="W",
                  help="parallel processes, each with its own GNU Go "
                  "(default 1)")
   p.add_argument("--opening", type=_opening, default=(2, 6),
                  metavar="LOW-HIGH",
                  help="random opening moves per game, uniform in LOW..HIGH "
                  "(default 2-6)")
-  p.add_argument("--shard-size", type=_int_at_least(1), default=100,
+  p.add_argument("--shard-size", type=argtypes.int_at_least(1), default=100,
                  metavar="N", help="games per shard file (default 100)")
-  p.add_argument("--board-size", type=_int_at_least(2), default=9,
+  p.add_argument("--board-size", type=argtypes.int_at_least(2), default=9,
                  metavar="N", help="board size (default 9)")
   p.add_argument("--komi", type=float, default=7.5,
                  help="komi (default 7.5)")
-  p.add_argument("--max-moves", type=_int_at_least(1), metavar="N",
+  p.add_argument("--max-moves", type=argtypes.int_at_least(1), metavar="N",
                  help="moves after which a game stops unfinished (default "
                  "3 per point: 243 on 9x9)")
   p.add_argument("--no-progress", action="store_true",
@@ -134,7 +122,7 @@ def _add_positions(sub) -> None:
                  help="directories or files of game records")
   p.add_argument("--out", required=True, metavar="DIR",
                  help="the positions store (replaced)")
-  p.add_argument("--next-moves", type=_int_at_least(1), default=8,
+  p.add_argument("--next-moves", type=argtypes.int_at_least(1), default=8,
                  metavar="M", help="moves kept per position (default 8)")
   p.add_argument("--no-progress", action="store_true",
                  help="no progress bar")
@@ -173,7 +161,7 @@ def _add_index(sub) -> None:
   p.add_argument("--fraction", type=_fraction, default=1.0, metavar="F",
                  help="index only this share of the retrieval games, a fixed "
                  "nested subset (default 1)")
-  p.add_argument("--symmetries", type=_int_at_least(1), default=8,
+  p.add_argument("--symmetries", type=argtypes.int_at_least(1), default=8,
                  metavar="S", help="symmetries per position, 1-8 (default 8)")
   p.add_argument("--backend", default="hnsw",
                  choices=("hnsw", "ivfpq", "scann", "exact"),
@@ -237,7 +225,7 @@ def _add_neighbours(sub) -> None:
                  help="the positions store the index was built from")
   p.add_argument("--out", required=True, metavar="DIR",
                  help="the neighbour table (replaced)")
-  p.add_argument("--k", type=_int_at_least(1), default=32, metavar="K",
+  p.add_argument("--k", type=argtypes.int_at_least(1), default=32, metavar="K",
                  help="neighbours per position (default 32)")
   p.add_argument("--source", choices=("index", "random"), default="index",
                  help="nearest (index) or random entries (default index)")

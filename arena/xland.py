@@ -17,29 +17,9 @@ import argparse
 import pathlib
 import time
 
+from arena import argtypes
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-
-
-def _int_at_least(low: int):
-  """An argparse type: an integer >= `low`."""
-  def parse(text: str) -> int:
-    try:
-      value = int(text)
-    except ValueError:
-      raise argparse.ArgumentTypeError(
-          f"expected an integer, got {text!r}") from None
-    if value < low:
-      raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
-    return value
-  return parse
-
-
-def _float(text: str) -> float:
-  try:
-    return float(text)
-  except ValueError:
-    raise argparse.ArgumentTypeError(
-        f"expected a number, got {text!r}") from None
 
 
 def _names(table: str, valid: str):
@@ -77,15 +57,15 @@ def _add_tasks(sub) -> None:
   p.add_argument("--out", required=True, metavar="FILE",
                  help="the task set file (refused if it exists, unless "
                  "--overwrite)")
-  p.add_argument("--num", required=True, type=_int_at_least(1), metavar="N",
+  p.add_argument("--num", required=True, type=argtypes.int_at_least(1), metavar="N",
                  help="number of tasks")
-  p.add_argument("--seed", required=True, type=_int_at_least(0), metavar="S",
+  p.add_argument("--seed", required=True, type=argtypes.int_at_least(0), metavar="S",
                  help="random seed")
-  p.add_argument("--depth", type=_int_at_least(0), default=1, metavar="D",
+  p.add_argument("--depth", type=argtypes.int_at_least(0), default=1, metavar="D",
                  help="rules on the chain to the goal (default 1)")
-  p.add_argument("--distractor-rules", type=_int_at_least(0), default=0,
+  p.add_argument("--distractor-rules", type=argtypes.int_at_least(0), default=0,
                  metavar="R", help="rules besides the chain (default 0)")
-  p.add_argument("--distractor-objects", type=_int_at_least(0), default=0,
+  p.add_argument("--distractor-objects", type=argtypes.int_at_least(0), default=0,
                  metavar="O", help="objects besides the chain's (default 0)")
   p.add_argument("--layout", default="R1-9x9", metavar="LAYOUT",
                  help="xminigrid's XLand layout: R1, R2 or R4 rooms at 9x9, "
@@ -94,10 +74,10 @@ def _add_tasks(sub) -> None:
   p.add_argument("--split", default="all", choices=("train", "test", "all"),
                  help="structures held in (train), held out (test) or any "
                  "(all, the default)")
-  p.add_argument("--dead-end-prob", type=_float, default=0.5, metavar="P",
+  p.add_argument("--dead-end-prob", type=argtypes.number, default=0.5, metavar="P",
                  help="chance that a tile-near distractor rule is a dead end "
                  "(default 0.5)")
-  p.add_argument("--test-fraction", type=_float, default=0.2, metavar="F",
+  p.add_argument("--test-fraction", type=argtypes.number, default=0.2, metavar="F",
                  help="share of structures held out for test (default 0.2; "
                  "use the same value for a train set and its test set)")
   p.add_argument("--tiles", type=_names("TILES", "PICKABLE_TILES"),

@@ -77,6 +77,7 @@ from sgfmill import sgf, sgf_moves
 
 import games
 from eval.go.players import RESIGN, GoPlayer, Move
+from games.go import env as go_env
 from games.go import Go, GoState, coords, render, rules
 
 PROTOCOL_VERSION = "2"
@@ -93,14 +94,8 @@ class GTPFailure(Exception):
   """A command failed: the server answers `?` and this message."""
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _step(game: Go, state: GoState, action: jax.Array) -> GoState:
-  return game.step(state, action)
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _legal(game: Go, state: GoState) -> jax.Array:
-  return game.legal_action_mask(state)
+_step = go_env.jit_step
+_legal = go_env.jit_legal
 
 
 _area_scores = jax.jit(rules.area_scores)

@@ -38,7 +38,6 @@ rebuilds the position with every earlier one barred).
 
 from __future__ import annotations
 
-import functools
 import re
 import shlex
 from collections.abc import Sequence
@@ -52,6 +51,7 @@ import games
 from eval import players as players_lib
 from eval.go import gtp_client
 from eval.go.players import RESIGN, Move
+from games.go import env as go_env
 from games.go import Go, GoState, coords
 from games.go import rules as rules_lib
 
@@ -261,14 +261,8 @@ class GTPBot(pyspiel.Bot):
 # --- Our Go network.
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _step(game: Go, state: GoState, action: jax.Array) -> GoState:
-  return game.step(state, action)
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _legal(game: Go, state: GoState) -> jax.Array:
-  return game.legal_action_mask(state)
+_step = go_env.jit_step
+_legal = go_env.jit_legal
 
 
 class GoPosition:

@@ -227,6 +227,18 @@ def make_go(board_size: int = 9, komi: float = 7.5,
                               max_moves=max_moves))
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def jit_step(game: Go, state: GoState, action: jax.Array) -> GoState:
+  """`game.step`, compiled once per game (for host loops: GTP, tables)."""
+  return game.step(state, action)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def jit_legal(game: Go, state: GoState) -> jax.Array:
+  """`game.legal_action_mask`, compiled once per game."""
+  return game.legal_action_mask(state)
+
+
 def replay_state(game: Go, actions: Any) -> GoState:
   """The state after `actions` from the start (host loop; for tools, not
   hot paths: `games.go.replay` replays whole games in one program).
@@ -235,12 +247,11 @@ def replay_state(game: Go, actions: Any) -> GoState:
     ValueError: an action is illegal, naming its move number.
   """
   state = game.init(jax.random.key(0))
-  step = jax.jit(game.step)
   for i, action in enumerate(actions):
-    mask = np.asarray(game.legal_action_mask(state))
+    mask = np.asarray(jit_legal(game, state))
     if bool(state.terminated) or not 0 <= int(action) < game.num_actions or (
         not mask[int(action)]):
       raise ValueError(f"move {i + 1} ({int(action)}) is illegal or comes "
                        "after the end of the game")
-    state = step(state, jnp.int32(action))
+    state = jit_step(game, state, jnp.int32(action))
   return state

@@ -1,7 +1,11 @@
 """The AdA task space on XLand-MiniGrid: a generator of tasks (rulesets).
 
-Pure numpy; the environment itself is xminigrid's (`xminigrid.make`), and
-task sets are written and read in its benchmark format by `eval.xland`.
+The generator is pure numpy; task sets are written and read in
+xminigrid's benchmark format by `eval.xland`. `games.xland.trials` (import
+it by name: it loads xminigrid) is the multi-trial environment, pure JAX
+over xminigrid's step functions: K trials of one task, the world reset at
+each trial, the agent told the goal, its previous action and reward and the
+trial index.
 
 - `TaskConfig`, `TaskSet`, `generate`: the generator (`games.xland.tasks`).
 - `canonical_keys`, `first_occurrences`, `chain_rule_ids`, `in_test_split`:

@@ -18,18 +18,12 @@ from agents.go_retrieval import losses, networks, observations
 from agents.go_retrieval.config import (GoRetrievalConfig, NetworkConfig,
                                         RetrievalConfig)
 from arena import cli
-from eval.go import positions
 from games.go import symmetry
-from tests.eval.go.random_games import write_random_games
 
 
 @pytest.fixture(scope="module")
-def store_dir(tmp_path_factory):
-  root = tmp_path_factory.mktemp("go")
-  write_random_games(root / "games", 40, seed=2, num_moves=40)
-  positions.build_positions(root / "games", root / "positions",
-                            progress=False)
-  return root / "positions"
+def store_dir(go_positions):
+  return go_positions
 
 
 def test_loss_matches_hand_computed_values():

@@ -19,16 +19,15 @@ from tests.eval.go.random_games import write_random_games
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(go_positions, go_run, tmp_path_factory):
+  """A directory with `games`, `positions`, `key` (the key network) and
+  `index`."""
   root = tmp_path_factory.mktemp("retrieval")
-  write_random_games(root / "games", 40, seed=6, num_moves=30)
-  positions_lib.build_positions(root / "games", root / "positions",
-                                progress=False)
-  assert cli.main(["train", "go9_smoke", "--out", str(root / "key"),
-                   "--steps", "4", "--no-progress", "--set",
-                   f"data.positions={root / 'positions'}"]) == 0
-  assert cli.main(["go", "index", "--key", str(root / "key"), "--positions",
-                   str(root / "positions"), "--out", str(root / "index"),
+  (root / "positions").symlink_to(go_positions)
+  (root / "games").symlink_to(go_positions.parent / "games")
+  (root / "key").symlink_to(go_run)
+  assert cli.main(["go", "index", "--key", str(go_run), "--positions",
+                   str(go_positions), "--out", str(root / "index"),
                    "--symmetries", "2", "--no-progress"]) == 0
   return root
 

@@ -16,12 +16,10 @@ from eval import players
 from eval import tournament
 from eval import tournament_spec
 from eval.go import gtp_client
-from eval.go import positions as positions_lib
 from eval.go import spiel_players
 from eval.go.human import board_of
 from games.go import human_view
 from tests.eval.go import fake_engine
-from tests.eval.go.random_games import write_random_games
 
 GO9 = "go(board_size=9,komi=7.5)"
 
@@ -140,29 +138,16 @@ def test_a_gnugo_game_replays_exactly_from_its_seed():
   assert all(not bot._engine.alive for bot in bots)
 
 
-@pytest.fixture(scope="module")
-def go_run(tmp_path_factory):
-  """A tiny trained Go network run (two learner steps)."""
-  root = tmp_path_factory.mktemp("go_run")
-  write_random_games(root / "games", 20, seed=4, num_moves=30)
-  positions_lib.build_positions(root / "games", root / "positions",
-                                progress=False)
-  assert cli.main(["train", "go9_smoke", "--out", str(root / "run"),
-                   "--steps", "2", "--no-progress", "--set",
-                   f"data.positions={root / 'positions'}"]) == 0
-  return root / "run"
-
-
 def test_a_trained_network_plays_random(tmp_path, go_run):
   greedy = _write_spec(tmp_path / "greedy.toml", {
       "random": "random", "greedy": f"{go_run}:greedy"})
   pinned = {p.name: p.spec for p in tournament_spec.load_spec(greedy).players}
-  assert pinned["greedy"] == f"{go_run}@2:greedy"
+  assert pinned["greedy"] == f"{go_run}@4:greedy"
   path = _write_spec(tmp_path / "net.toml", {
       "random": "random", "search": f"{go_run}:sims=8"})
   spec = tournament_spec.load_spec(path)
   assert {p.name: p.spec for p in spec.players}["search"] == (
-      f"{go_run}@2:sims=8")
+      f"{go_run}@4:sims=8")
   assert tournament.run(spec) == (2, 2)
   assert _check_stored_winners(spec) == 2
 
@@ -170,13 +155,13 @@ def test_a_trained_network_plays_random(tmp_path, go_run):
 def test_network_specs_choose_the_search(go_run):
   game = pyspiel.load_game(GO9)
   for spec, sims in [(str(go_run), spiel_players.DEFAULT_SIMULATIONS),
-                     (f"{go_run}:sims=16", 16), (f"{go_run}@2:greedy", 0)]:
+                     (f"{go_run}:sims=16", 16), (f"{go_run}@4:greedy", 0)]:
     bot = players.make_player(spec, game, 1, 0)
     assert isinstance(bot, spiel_players.NetworkBot)
     # pylint: disable-next=protected-access
     assert bot._player.simulations_for(1e6) == sims
   with pytest.raises(players.PlayerSpecError, match="checkpoint.* 1"):
-    players.make_player(f"{go_run}@1", game, 0, 0)  # Only step 2 is saved.
+    players.make_player(f"{go_run}@1", game, 0, 0)  # Only step 4 is saved.
   with pytest.raises(players.PlayerSpecError, match="13x13"):
     players.make_player(str(go_run), pyspiel.load_game("go(board_size=13)"),
                         0, 0)

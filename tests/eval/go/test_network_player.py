@@ -11,23 +11,8 @@ import pytest
 import games
 from agents.go_retrieval import actor, networks
 from agents.go_retrieval.config import GoRetrievalConfig, NetworkConfig
-from arena import cli
 from eval.go import gtp_server, network_player
-from eval.go import positions as positions_lib
 from games.go import coords
-from tests.eval.go.random_games import write_random_games
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-  root = tmp_path_factory.mktemp("player")
-  write_random_games(root / "games", 20, seed=4, num_moves=30)
-  positions_lib.build_positions(root / "games", root / "positions",
-                                progress=False)
-  assert cli.main(["train", "go9_smoke", "--out", str(root / "run"),
-                   "--steps", "2", "--no-progress", "--set",
-                   f"data.positions={root / 'positions'}"]) == 0
-  return root / "run"
 
 
 def _session(player, commands: str) -> list[str]:
@@ -36,8 +21,8 @@ def _session(player, commands: str) -> list[str]:
   return [r for r in out.getvalue().split("\n\n") if r]
 
 
-def test_a_trained_network_plays_legal_moves_over_gtp(run_dir):
-  player = network_player.NetworkPlayer(str(run_dir), simulations=8)
+def test_a_trained_network_plays_legal_moves_over_gtp(go_run):
+  player = network_player.NetworkPlayer(str(go_run), simulations=8)
   assert player.supports(9) and not player.supports(13)
   replies = _session(player, "boardsize 9\nclear_board\ngenmove b\n"
                      "play w E5\ngenmove b\ngenmove w\nquit\n")
@@ -49,8 +34,8 @@ def test_a_trained_network_plays_legal_moves_over_gtp(run_dir):
   assert _session(player, "boardsize 13\n")[0].startswith("?")
 
 
-def test_the_clock_sizes_the_search(run_dir):
-  player = network_player.NetworkPlayer(str(run_dir), max_simulations=64)
+def test_the_clock_sizes_the_search(go_run):
+  player = network_player.NetworkPlayer(str(go_run), max_simulations=64)
   assert player.simulations_for(None) == 128
   assert player.simulations_for(5.0) == network_player.LADDER[0]  # untimed
   game = games.make("go")
@@ -58,7 +43,7 @@ def test_the_clock_sizes_the_search(run_dir):
   player.genmove(game, state, 5.0, [])  # compiles, then times a search
   assert player.simulations_for(1e6) == 64  # capped
   assert player.simulations_for(1e-9) == network_player.LADDER[0]
-  fixed = network_player.NetworkPlayer(str(run_dir), simulations=0)
+  fixed = network_player.NetworkPlayer(str(go_run), simulations=0)
   assert fixed.simulations_for(1e6) == 0
   assert 0 <= fixed.genmove(game, state, None, []) <= 81
 

@@ -33,6 +33,7 @@ from sgfmill import sgf
 
 from agents.core import checkpoint
 from eval import players as players_lib
+from games import terminal
 from games.go import coords
 from games.go import human_view as view
 
@@ -127,15 +128,7 @@ class _Screen:
 
   def ask(self, prompt: str, inp: TextIO, echo: bool) -> str | None:
     """Prompts and reads a line; None at the end of the input."""
-    self._out.write(prompt)
-    self._out.flush()
-    line = inp.readline()
-    if not line:
-      self._out.write("\n")
-      return None
-    if echo:
-      self._out.write(line if line.endswith("\n") else line + "\n")
-    return line
+    return terminal.ask(self._out, prompt, inp, echo)
 
 
 class _Match:

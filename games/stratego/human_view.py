@@ -24,6 +24,7 @@ from typing import Sequence, TextIO
 from rich import console as rich_console
 from rich.text import Text
 
+from games import terminal
 from games.stratego import config
 
 SIDES = ("Red", "Blue")
@@ -208,12 +209,4 @@ class Screen:
 
   def ask(self, prompt: str, inp: TextIO, echo: bool) -> str | None:
     """Prompts and reads a line; None at the end of the input."""
-    self._out.write(prompt)
-    self._out.flush()
-    line = inp.readline()
-    if not line:
-      self._out.write("\n")
-      return None
-    if echo:
-      self._out.write(line if line.endswith("\n") else line + "\n")
-    return line
+    return terminal.ask(self._out, prompt, inp, echo)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import pathlib
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import numpy as np
@@ -36,13 +36,7 @@ from agents.core.checkpoint import CONFIG_FILE
 from selfplay import config as config_lib
 from selfplay import logging as log_lib
 from selfplay import signals
-
-
-class TrainResult(NamedTuple):
-  run_dir: pathlib.Path
-  step: int  # learner steps done in total
-  stop_reason: str  # "steps", "time_limit" or "signal"
-  metrics: dict[str, Any]  # the latest logged value of every metric
+from selfplay.anakin import TrainResult  # the same result as Anakin's
 
 
 def evaluate(agent: Any, params: Any, dataset: Any, count: int,

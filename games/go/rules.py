@@ -142,6 +142,14 @@ def group_labels(board: jax.Array) -> jax.Array:
   return labels
 
 
+def _first_of_equal(values: jax.Array, where: jax.Array) -> jax.Array:
+  """[P, 4] bool: `where`, and no earlier neighbour (k' < k) with `where`
+  has the same value: each group counted once among a point's neighbours."""
+  earlier = jnp.tril(jnp.ones((4, 4), bool), k=-1)[None]  # [1, k, k']
+  same = (values[:, :, None] == values[:, None, :]) & earlier
+  return where & ~jnp.any(same & where[:, None, :], axis=2)
+
+
 def analyse(board: jax.Array, colour: jax.Array, history: jax.Array,
             num_positions: jax.Array) -> Analysis:
   """Groups, liberties and legal points of `board` for `colour` to move.
@@ -163,9 +171,7 @@ def analyse(board: jax.Array, colour: jax.Array, history: jax.Array,
   padded_stone_labels = jnp.concatenate(
       [jnp.where(stone, labels, p), jnp.array([p], jnp.int32)])
   around = padded_stone_labels[neighbours]  # [P, 4], P where no stone
-  repeated = jnp.any((around[:, :, None] == around[:, None, :]) & jnp.tril(
-      jnp.ones((4, 4), bool), k=-1)[None], axis=2)  # [P, 4]
-  counted = empty[:, None] & (around < p) & ~repeated
+  counted = empty[:, None] & _first_of_equal(around, around < p)
   group_libs = jax.ops.segment_sum(
       counted.reshape(-1).astype(jnp.int32), around.reshape(-1),
       num_segments=p + 1)[:p]
@@ -185,17 +191,16 @@ def analyse(board: jax.Array, colour: jax.Array, history: jax.Array,
 
   # The hash after each move: add the stone, subtract each captured group
   # once (two neighbours may belong to one group).
-  group_hash = jax.ops.segment_sum(_stone_hashes(board, zobrist), labels,
+  stone_hashes = _stone_hashes(board, zobrist)  # [P, 2]
+  group_hash = jax.ops.segment_sum(stone_hashes, labels,
                                    num_segments=p)  # [G, 2]
-  earlier_same = (nb_labels[:, :, None] == nb_labels[:, None, :]) & jnp.tril(
-      jnp.ones((4, 4), bool), k=-1)[None]  # [P, k, j]: j < k, same group
-  first = captures & ~jnp.any(earlier_same & captures[:, None, :], axis=2)
+  first = _first_of_equal(nb_labels, captures)
   padded_group_hash = jnp.concatenate(
       [group_hash, jnp.zeros((1, 2), jnp.uint32)])
   removed = jnp.sum(jnp.where(first[:, :, None], padded_group_hash[nb_labels],
                               jnp.uint32(0)), axis=1, dtype=jnp.uint32)
   colour_index = (colour == WHITE).astype(jnp.int32)
-  current = jnp.sum(_stone_hashes(board, zobrist), axis=0, dtype=jnp.uint32)
+  current = jnp.sum(stone_hashes, axis=0, dtype=jnp.uint32)
   after = current[None, :] + zobrist[:, colour_index, :] - removed  # [P, 2]
   seen = jnp.arange(history.shape[0]) < num_positions  # [H]
   repeats = jnp.any(jnp.all(after[:, None, :] == history[None, :, :], axis=2)

@@ -89,6 +89,7 @@ def _build_parser() -> argparse.ArgumentParser:
       "and without test-time post-processing.")
   nc.add_argument("run_dir", metavar="RUN_DIR")
   nc.add_argument("--step", type=int, help="checkpoint step (default: latest)")
+  _xland.add_eval_parser(ev_sub)  # `eval trials`
   for module in _SUBCOMMAND_MODULES:
     module.add_parser(sub)
   return parser

@@ -7,6 +7,12 @@ library function (see cli.py).
       [--tiles ball,key] [--colors red,blue] [--goals tile_near,...]
       [--rules agent_hold,...] [--overwrite]
 
+`arena eval trials` (registered by cli.py under `arena eval`) is here too:
+
+  arena eval trials AGENT --tasks FILE [--trials K] [--episodes N]
+      [--json OUT] [--seed S] [--batch-size B] [--steps-per-trial T]
+      [--no-progress]
+
 Each `arena xland WHAT` is a function `_WHAT(args) -> exit code` registered
 in `_HANDLERS` by its `_add_WHAT(sub)` parser builder.
 """
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import sys
 import time
 
 from arena import argtypes
@@ -151,3 +158,102 @@ def run(args: argparse.Namespace) -> int:
   ValueError, which the `arena` command reports in one line with exit
   code 2."""
   return _HANDLERS[args.xland_command](args)
+
+
+class _BatchProgress:
+  """A rich progress bar on a terminal, else one line per batch (when
+  there is more than one)."""
+
+  def __init__(self, bar: bool):
+    self._bar = None
+    self._tasks = {}
+    if bar:
+      from rich import console, progress  # pylint: disable=g-import-not-at-top
+      self._bar = progress.Progress(
+          progress.TextColumn("[bold]{task.description}"),
+          progress.BarColumn(), progress.MofNCompleteColumn(),
+          progress.TimeElapsedColumn(), progress.TimeRemainingColumn(),
+          console=console.Console(stderr=True))
+
+  def __call__(self, phase: str, done: int, total: int) -> None:
+    if self._bar is None:
+      if total > 1:
+        print(f"{phase}: batch {done}/{total}", file=sys.stderr, flush=True)
+      return
+    if not self._tasks:
+      self._bar.start()
+    if phase not in self._tasks:
+      self._tasks[phase] = self._bar.add_task(phase, total=total)
+    self._bar.update(self._tasks[phase], completed=done)
+
+  def close(self) -> None:
+    if self._bar is not None and self._tasks:
+      self._bar.stop()
+
+
+def add_eval_parser(eval_sub) -> None:
+  """Adds `trials` to the `arena eval` subparsers `eval_sub`."""
+  p = eval_sub.add_parser(
+      "trials", help="success per trial of an agent with memory on an "
+      "XLand task set (AdA's few-shot adaptation)",
+      description="Plays every task of FILE for N episodes of K trials (the "
+      "world reset at each trial, the agent's memory kept) and prints, per "
+      "trial, the success rate across tasks (mean, median, 20th percentile) "
+      "and the mean return; with two controls on the same worlds: the "
+      "agent with its memory cleared at every trial, and a uniformly random "
+      "policy. AGENT is a run directory, a bundled agent's name, or "
+      "'random'. K and T default to the agent's training setting (4 and "
+      "xminigrid's step limit for 'random').")
+  p.add_argument("agent", metavar="AGENT",
+                 help="run directory, bundled agent name, or 'random'")
+  p.add_argument("--tasks", required=True, metavar="FILE",
+                 help="task set file (`arena xland tasks`, or xminigrid's "
+                 "benchmark format)")
+  p.add_argument("--trials", type=argtypes.int_at_least(1), metavar="K",
+                 help="trials per episode (default: the agent's)")
+  p.add_argument("--episodes", type=argtypes.int_at_least(1), default=4,
+                 metavar="N", help="episodes per task (default 4)")
+  p.add_argument("--steps-per-trial", type=argtypes.int_at_least(1),
+                 metavar="T", help="step limit of a trial (default: the "
+                 "agent's)")
+  p.add_argument("--seed", type=argtypes.int_at_least(0), default=0,
+                 metavar="S", help="random seed (default 0)")
+  p.add_argument("--batch-size", type=argtypes.int_at_least(1), default=512,
+                 metavar="B", help="environments per compiled call "
+                 "(default 512); the random policy's actions depend on it")
+  p.add_argument("--json", metavar="OUT",
+                 help="also write the result as JSON (atomically)")
+  p.add_argument("--no-progress", action="store_true",
+                 help="no progress bar: plain lines instead")
+  p.set_defaults(handler=eval_trials)
+
+
+def eval_trials(args: argparse.Namespace) -> int:
+  """Runs `arena eval trials`; returns the exit code. Bad input raises
+  ValueError or FileNotFoundError (exit code 2 in `arena`)."""
+  from rich.console import Console  # pylint: disable=g-import-not-at-top
+
+  from agents.core import write_json_atomic  # pylint: disable=g-import-not-at-top
+  from eval.xland import trials_eval  # pylint: disable=g-import-not-at-top
+  if args.json is not None and pathlib.Path(args.json).is_dir():
+    raise ValueError(f"--json {args.json!r} is a directory, not a file")
+  progress = _BatchProgress(sys.stderr.isatty() and not args.no_progress)
+  try:
+    result = trials_eval.evaluate_agent(
+        args.agent, args.tasks, num_trials=args.trials,
+        steps_per_trial=args.steps_per_trial, episodes=args.episodes,
+        seed=args.seed, batch_size=args.batch_size, progress=progress)
+  finally:
+    progress.close()
+  console = Console(width=None if sys.stdout.isatty() else 110)
+  console.print(trials_eval.trials_table(
+      result, title=f"{args.agent} on {args.tasks}: {result['tasks']} tasks "
+      f"x {result['episodes']} episodes, {result['trials']} trials of "
+      f"{result['steps_per_trial']} steps ({result['layout']})"))
+  if args.json is not None:
+    write_json_atomic(args.json, {
+        **result, "source": {"agent": args.agent, "tasks": args.tasks,
+                             "seed": args.seed,
+                             "batch_size": args.batch_size}})
+    print(f"wrote {args.json}", flush=True)
+  return EXIT_OK

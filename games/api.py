@@ -19,7 +19,7 @@ Rules every game shares (checked by `games.conformance`):
 from __future__ import annotations
 
 import abc
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import chex
 import jax
@@ -119,3 +119,34 @@ class Game(abc.ABC):
     """Inverse of `spiel_action`."""
     del spiel_state
     return spiel_action
+
+
+@runtime_checkable
+class TaskEnvironment(Protocol):
+  """A single-agent environment over a pool of tasks, played in episodes of
+  `num_trials` trials of one task (`games.xland.env.XLandTrials`): what the
+  Anakin driver's task mode trains on. Its methods are pure JAX functions of
+  one environment (vmapped by the caller).
+
+  - `num_tasks`, `num_actions`, `num_trials`: ints.
+  - `task(index) -> task`: training task(s) by index into the pool.
+  - `init(key, task) -> state`.
+  - `step(state, action, next_task, next_key) -> (state, output)`: the
+    output has `reward`, `success` (a trial ended with its goal reached),
+    `trial_done`, `episode_done` and `trial` (the step's trial index); where
+    the episode ends, the next state is `init(next_key, next_task)`.
+  - `observation(state) -> obs`, with an `episode_start` flag.
+  """
+
+  num_tasks: int
+  num_actions: int
+  num_trials: int
+
+  def task(self, index: jax.Array) -> Any: ...
+
+  def init(self, key: chex.PRNGKey, task: Any) -> Any: ...
+
+  def step(self, state: Any, action: jax.Array, next_task: Any,
+           next_key: chex.PRNGKey) -> tuple[Any, Any]: ...
+
+  def observation(self, state: Any) -> Any: ...

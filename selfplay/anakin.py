@@ -190,6 +190,9 @@ def train(config: Any,
   time_limit_s = time_limit_s or run_cfg.time_limit_s
   run_dir = pathlib.Path(run_dir)
   game, agent = build(config)
+  # A multi-trial task environment (AdA): the batch source carries its
+  # environments, memories and curriculum between updates (`task_mode`).
+  task_mode = isinstance(game, games.TaskEnvironment)
   mesh = make_mesh(run_cfg.num_devices or None)
   check_batch_size(config.agent.batch_size, mesh)
 
@@ -205,7 +208,8 @@ def train(config: Any,
       check_batch_size(warm_cfg.batch_size, mesh)
     except ValueError as e:
       raise ValueError(f"warm_start.batch_size: {e}") from None
-  fixed_fn = _bot_opponents(game, league.bot_opponents)
+  fixed_fn = None if task_mode else _bot_opponents(game,
+                                                   league.bot_opponents)
   shaping = league.reward_shaping
   if shaping or (warm and warm_cfg.reward_shaping):
     _check_potential(game)
@@ -259,12 +263,23 @@ def train(config: Any,
         "%s: the checkpoint holds no pool of past opponents; starting a new "
         "one from the restored parameters", run_dir)
 
+  source = None
+  if task_mode:
+    from selfplay import task_mode as task_lib  # pylint: disable=g-import-not-at-top
+    source = task_lib.TaskSource(game, agent, config, mesh, run_cfg.seed)
+    if resume:
+      source.restore(checkpointer, meta_saved,
+                     int(jax.device_get(state.step)))
+
   if pool is None:
     num_vs_past = 0
   num_vs_bot = (min(round(league.bot_opponent_fraction * batch_size),
                     batch_size - num_vs_past) if fixed_fn is not None else 0)
 
   def make_step_fn(k: int):
+    if source is not None:
+      return source.make_update(k, run_cfg.unroll_steps)
+
     def batch_fn(state: TrainState, key, past_params=None):
       if past_params is None and not num_vs_bot:  # self-play only
         return rollout(game, agent.make_policy_fn(state), key, batch_size,
@@ -291,7 +306,10 @@ def train(config: Any,
                        batch_fn=batch_fn, batch_axis=1)
 
   updates = {run_cfg.steps_per_call: make_step_fn(run_cfg.steps_per_call)}
-  evaluator = evaluation.Evaluator(game, agent, config)
+  if task_mode:
+    evaluator = task_lib.TrialsEvaluator(game, agent, config)
+  else:
+    evaluator = evaluation.Evaluator(game, agent, config)
   logger = log_lib.MetricsLogger(run_dir)
   step = int(jax.device_get(state.step))
   log_lib.record_session(run_dir, step)
@@ -331,20 +349,26 @@ def train(config: Any,
   def log(step: int, evaluate_now: bool, should_stop) -> None:
     nonlocal logged_step
     metrics = window.pop() or {}
-    metrics.update(steps_per_s=rate, elapsed_s=elapsed(), cpu_s=cpu(),
-                   games=step * config.agent.batch_size)
+    if source is not None:
+      metrics = source.metrics(metrics)
+      metrics.update(env_steps=step * source.steps_per_update,
+                     env_steps_per_s=rate * source.steps_per_update)
+    else:
+      metrics.update(games=step * config.agent.batch_size)
+    metrics.update(steps_per_s=rate, elapsed_s=elapsed(), cpu_s=cpu())
     if evaluate_now:
       metrics.update(evaluate(step, should_stop))
     shown.update(logger.write(step, metrics))
     logged_step = step
 
   def save() -> None:
-    times = {"elapsed_s": elapsed(), "cpu_s": cpu()}
-    if pool is None:
-      checkpointer.save(state, {**meta, **times})
-    else:
-      pool_meta, extra = pool.save_args()
-      checkpointer.save(state, {**meta, **times, **pool_meta}, extra=extra)
+    entries, extra = {**meta, "elapsed_s": elapsed(), "cpu_s": cpu()}, None
+    for part in (pool, source):
+      if part is not None:
+        part_meta, part_extra = part.save_args()
+        entries.update(part_meta)
+        extra = {**(extra or {}), **part_extra}
+    checkpointer.save(state, entries, extra=extra)
 
   stop_reason = "steps"
   abandoned = False  # a stop request gave up on a call that took the state

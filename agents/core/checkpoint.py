@@ -134,7 +134,7 @@ class Checkpointer:
     items = dict(state=ocp.args.StandardSave(_keys_to_data(state)),
                  meta=ocp.args.JsonSave(meta or {}))
     if extra is not None:
-      items["extra"] = ocp.args.StandardSave(extra)
+      items["extra"] = ocp.args.StandardSave(_keys_to_data(extra))
     self._manager.save(step, args=ocp.args.Composite(**items))
     return step
 
@@ -206,7 +206,8 @@ class Checkpointer:
     """
     if not (self._run_dir / CHECKPOINTS_DIR / str(step) / "extra").is_dir():
       return None
-    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct,
+                            _keys_to_data(like))
     try:
       restored = self._manager.restore(step, args=ocp.args.Composite(
           extra=ocp.args.StandardRestore(abstract)))
@@ -215,7 +216,7 @@ class Checkpointer:
           f"cannot restore the extra item of checkpoint {step} of "
           f"{str(self._run_dir)!r}: {type(e).__name__}: "
           f"{str(e).splitlines()[0] if str(e) else ''}") from e
-    return restored["extra"]
+    return _data_to_keys(restored["extra"], like)
 
   def wait(self) -> None:
     """Blocks until pending asynchronous saves are on disk."""

@@ -12,6 +12,7 @@ and store them as JSON beside every checkpoint.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 
@@ -281,3 +282,66 @@ class ControlEvalConfig:
       if getattr(self, name) < 0:
         raise ValueError(
             f"evaluation.{name} must be >= 0, got {getattr(self, name)}")
+
+
+CURRICULUM_KINDS = ("uniform", "noop_filter", "plr")
+CURRICULUM_SCORES = ("learnability", "value_loss")
+
+
+@dataclasses.dataclass(frozen=True)
+class CurriculumConfig:
+  """Which tasks of a pool the training episodes play
+  (`selfplay.curriculum`): "uniform" (every task alike); "noop_filter"
+  (AdA's no-op filtering: keep and replay only tasks the agent neither
+  solves in every trial nor fails in all); "plr" (prioritised level replay,
+  Jiang et al. 2021, arXiv:2010.03934, scored by `score`). The buffer's
+  defaults are JaxUED's (`examples/maze_plr.py`; Coward et al. 2024,
+  arXiv:2403.13091). `robust` (Robust PLR, Jiang et al. 2021,
+  arXiv:2110.02439): episodes of new, unscored tasks are played to score
+  them but not trained on.
+  """
+  kind: str = "uniform"  # one of CURRICULUM_KINDS
+  score: str = "learnability"  # plr: "learnability" p(1-p), or "value_loss"
+  buffer_size: int = 4000         # tasks the buffer holds (plr, noop_filter)
+  replay_prob: float = 0.8        # chance a slot replays, once min_fill full
+  staleness_coef: float = 0.3     # weight of P_staleness in the mixture (plr)
+  temperature: float = 0.3        # rank prioritisation: (1/rank)^(1/T) (plr)
+  min_fill: float = 0.5           # fraction of buffer_size before replaying
+  robust: bool = True             # train only on replayed tasks
+  noop_low: float = 0.0           # noop_filter keeps noop_low < p < noop_high
+  noop_high: float = 1.0
+
+  def __post_init__(self):
+    if self.kind not in CURRICULUM_KINDS:
+      raise ValueError(f"curriculum.kind must be one of "
+                       f"{', '.join(CURRICULUM_KINDS)}, got {self.kind!r}")
+    if self.score not in CURRICULUM_SCORES:
+      raise ValueError(f"curriculum.score must be one of "
+                       f"{', '.join(CURRICULUM_SCORES)}, got {self.score!r}")
+    if (isinstance(self.buffer_size, bool)
+        or not isinstance(self.buffer_size, int) or self.buffer_size <= 0):
+      raise ValueError(f"curriculum.buffer_size must be an integer > 0, got "
+                       f"{self.buffer_size!r}")
+    for name in ("replay_prob", "staleness_coef", "min_fill"):
+      value = getattr(self, name)
+      if not 0.0 <= value <= 1.0:
+        raise ValueError(f"curriculum.{name} must be in [0, 1], got "
+                         f"{value!r}")
+    if not self.temperature > 0.0:
+      raise ValueError(f"curriculum.temperature must be > 0, got "
+                       f"{self.temperature!r}")
+    if not isinstance(self.robust, bool):
+      raise ValueError(f"curriculum.robust must be a bool, got "
+                       f"{self.robust!r}")
+    if not 0.0 <= self.noop_low < 1.0:
+      raise ValueError(f"curriculum.noop_low must be in [0, 1), got "
+                       f"{self.noop_low!r}")
+    if not self.noop_low < self.noop_high <= 1.0:
+      raise ValueError(f"curriculum.noop_high must be in (noop_low="
+                       f"{self.noop_low!r}, 1], got {self.noop_high!r}")
+
+  @property
+  def min_replay_size(self) -> int:
+    """Entries the buffer needs before any slot may replay (at least 1)."""
+    # round() first: 0.3 * 10 is 3.0000000000000004 in floating point.
+    return max(1, math.ceil(round(self.min_fill * self.buffer_size, 6)))

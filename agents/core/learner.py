@@ -27,7 +27,7 @@ class TrainState(NamedTuple):
 
   params: Params
   opt_state: optax.OptState
-  step: jax.Array  # [] int32, number of optimizer steps taken
+  step: jax.Array  # [] int32, learner steps (batches) taken
   key: jax.Array  # [] PRNG key, consumed and replaced by every update
   extras: chex.ArrayTree = ()  # agent-specific: target / regularisation params
 
@@ -54,7 +54,9 @@ def make_update(loss_fn: LossFn,
                 steps_per_call: int = 1,
                 batch_fn: BatchFn | None = None,
                 batch_axis: int = 0,
-                unroll: bool = False) -> UpdateFn:
+                unroll: bool = False,
+                epochs: int = 1,
+                carry: bool = False) -> UpdateFn:
   """Builds the jitted update.
 
   Args:
@@ -82,41 +84,84 @@ def make_update(loss_fn: LossFn,
       K = 1 (measured: `benchmarks/stratego_small_results.md`, section "The
       options these runs use").
 
+    epochs: optimizer steps on each batch (PPO's epochs); one learner step
+      (`TrainState.step`) is one batch. The loss key differs per epoch.
+    carry: with `batch_fn` only: the batch source keeps state from call to
+      call (environments in mid-episode, the actors' memories, a
+      curriculum): `batch_fn(state, key, carry) -> (batch, carry,
+      rollout_metrics)`, and the update is `update(state, carry) -> (state,
+      carry, metrics)`, the rollout's metrics merged into the learner's.
+      The carry is placed like the state (replicated).
+
   Returns:
     `update(state, batch) -> (state, metrics)`, or `update(state[, aux])`
-    with `batch_fn`; jitted, donating `state`.
+    with `batch_fn` (`update(state, carry)` with `carry`); jitted, donating
+    `state` (and the carry).
 
   Raises:
-    ValueError: if `steps_per_call < 1`.
+    ValueError: if `steps_per_call < 1` or `epochs < 1`, or `carry` without
+      `batch_fn`.
   """
   if steps_per_call < 1:
     raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}")
+  if epochs < 1:
+    raise ValueError(f"epochs must be >= 1, got {epochs}")
+  if carry and batch_fn is None:
+    raise ValueError("carry needs a batch_fn")
   after_update = after_update or (lambda s: s)
   data = sharding.batch_sharded(mesh, batch_axis)
   grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
-  def one_step(state: TrainState, batch: Batch | None, aux: Any = None):
-    key, batch_key, loss_key = jax.random.split(state.key, 3)
-    if batch_fn is not None:
-      batch = (batch_fn(state, batch_key) if aux is None else
-               batch_fn(state, batch_key, aux))
-    batch = jax.lax.with_sharding_constraint(batch, data)
+  def gradient_step(state: TrainState, batch: Batch, loss_key):
     (loss, metrics), grads = grad_fn(state.params, state, batch, loss_key)
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     state = state._replace(params=optax.apply_updates(state.params, updates),
-                           opt_state=opt_state, step=state.step + 1, key=key)
-    metrics = {**metrics, "loss": loss, "grad_norm": optax.tree.norm(grads)}
+                           opt_state=opt_state)
+    return state, {**metrics, "loss": loss,
+                   "grad_norm": optax.tree.norm(grads)}
+
+  def one_step(state: TrainState, batch: Batch | None, aux: Any = None):
+    key, batch_key, loss_key = jax.random.split(state.key, 3)
+    rollout_metrics = {}
+    if carry:
+      batch, aux, rollout_metrics = batch_fn(state, batch_key, aux)
+    elif batch_fn is not None:
+      batch = (batch_fn(state, batch_key) if aux is None else
+               batch_fn(state, batch_key, aux))
+    batch = jax.lax.with_sharding_constraint(batch, data)
+    if epochs == 1:
+      state, metrics = gradient_step(state, batch, loss_key)
+    else:
+      state, metrics = jax.lax.scan(
+          lambda s, k: gradient_step(s, batch, k), state,
+          jax.random.split(loss_key, epochs))
+      metrics = jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
+    state = state._replace(step=state.step + 1, key=key)
+    metrics = {**rollout_metrics, **metrics}
+    if carry:
+      return after_update(state), aux, metrics
     return after_update(state), metrics
 
   def multi_step(state: TrainState, batches: Batch | None, aux: Any = None):
     if steps_per_call == 1:
       return one_step(state, batches, aux)
+    if carry:
+      (state, aux), metrics = jax.lax.scan(
+          lambda sc, _: (lambda s, c, m: ((s, c), m))(
+              *one_step(sc[0], None, sc[1])),
+          (state, aux), None, length=steps_per_call, unroll=unroll)
+      return state, aux, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
     state, metrics = jax.lax.scan(lambda s, b: one_step(s, b, aux), state,
                                   batches, length=steps_per_call,
                                   unroll=unroll)
     return state, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
 
   state_sharding = sharding.replicated(mesh)
+  if carry:
+    return jax.jit(lambda state, aux: multi_step(state, None, aux),
+                   in_shardings=(state_sharding, state_sharding),
+                   out_shardings=(state_sharding,) * 3,
+                   donate_argnums=(0, 1))
   if batch_fn is not None:
     jitted = jax.jit(lambda state, aux: multi_step(state, None, aux),
                      in_shardings=(state_sharding, state_sharding),

@@ -42,7 +42,8 @@ import importlib
 from typing import Any, Callable, Mapping
 
 # Agents shipped with the suite; imported (so registered) on first lookup.
-_BUILTIN_PACKAGES = ("agents.rnad", "agents.d4pg", "agents.go_retrieval")
+_BUILTIN_PACKAGES = ("agents.rnad", "agents.d4pg", "agents.go_retrieval",
+                     "agents.ada")
 
 DRIVERS = ("anakin", "sebulba", "offline")
 

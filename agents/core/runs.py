@@ -149,7 +149,7 @@ def bundle_run(run_dir: str | os.PathLike[str], name: str,
                step: int | None = None,
                dest: str | os.PathLike[str] = BUNDLED_DIR) -> pathlib.Path:
   """Copies a run's config (in the current layout) and one checkpoint (the
-  latest by default) to `dest/name`, a run directory of one checkpoint that
+  latest by default, without its `extra` item) to `dest/name`, a run directory of one checkpoint that
   ships with the suite (`bundled_agents`). Written beside its destination
   and renamed, so it appears whole or not at all.
 
@@ -171,8 +171,12 @@ def bundle_run(run_dir: str | os.PathLike[str], name: str,
     # The config as this version reads it (renamed keys moved, retired
     # ones dropped), so the bundle carries no migrations.
     write_json_atomic(staging / CONFIG_FILE, configs.to_json(run.config))
-    shutil.copytree(run.run_dir / CHECKPOINTS_DIR / str(step),
-                    staging / CHECKPOINTS_DIR / str(step))
+    # Without the driver's `extra` item (an opponent pool, environments in
+    # mid-episode): a bundle is played, not resumed, and ships small.
+    source = run.run_dir / CHECKPOINTS_DIR / str(step)
+    shutil.copytree(source, staging / CHECKPOINTS_DIR / str(step),
+                    ignore=lambda d, names: (
+                        ["extra"] if pathlib.Path(d) == source else []))
     os.rename(staging, out)
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)

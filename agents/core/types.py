@@ -30,3 +30,20 @@ class Trajectory(NamedTuple):
   rewards: jax.Array  # [T, B, P] float32, each player's reward after a_t
   # [T, B] bool, the decision was a fixed opponent's (a bot's); None: none was
   fixed: jax.Array | None = None
+
+
+class Segment(NamedTuple):
+  """T steps of B single-agent environments as a memory agent played them
+  (`selfplay.trial_rollout`), batch-major: every leaf's first axis indexes
+  environments, so the learner shards it."""
+
+  obs: chex.ArrayTree  # leaves [B, T, ...]
+  reset: jax.Array  # [B, T] bool: the memory was cleared before the step
+  action: jax.Array  # [B, T] int32
+  log_prob: jax.Array  # [B, T] float32: behaviour log-probability
+  value: jax.Array  # [B, T] float32: behaviour value estimate
+  reward: jax.Array  # [B, T] float32
+  done: jax.Array  # [B, T] bool: the step ended an episode
+  mask: jax.Array  # [B, T] bool: the step is trained on
+  memory: chex.ArrayTree  # the memory at the segment's start, leaves [B, ...]
+  bootstrap: jax.Array  # [B] float32: value estimate after the last step

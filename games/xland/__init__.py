@@ -12,7 +12,11 @@ trial index.
   duplicates and the train/test split by structure
   (`games.xland.canonical`).
 - `encoding`: xminigrid's ids of tiles, colours, goals, rules and layouts.
+- `TASK_SETS_DIR`: task sets shipped with the suite (the held-out tasks of
+  the bundled `ada-xland9`).
 """
+
+import pathlib
 
 from games.xland import encoding
 from games.xland.canonical import (canonical_keys, chain_rule_ids,
@@ -21,7 +25,10 @@ from games.xland.encoding import (LAYOUTS, check_encodings, describe_ruleset,
                                   env_id)
 from games.xland.tasks import SPLITS, TaskConfig, TaskSet, generate
 
-__all__ = ["LAYOUTS", "SPLITS", "TaskConfig", "TaskSet", "canonical_keys",
+# Task sets that ship with the suite (`task_sets/README.md`).
+TASK_SETS_DIR = pathlib.Path(__file__).resolve().parent / "task_sets"
+
+__all__ = ["LAYOUTS", "TASK_SETS_DIR", "SPLITS", "TaskConfig", "TaskSet", "canonical_keys",
            "chain_rule_ids", "check_encodings", "describe_ruleset",
            "encoding", "env_id", "first_occurrences", "generate",
            "in_test_split"]

@@ -1,0 +1,85 @@
+"""The Anakin driver's task mode (AdA on XLand-MiniGrid): a resumed run is
+the uninterrupted run (environments, memories and curriculum restored from
+the checkpoint), the logged trial metrics, and the rollout's bookkeeping."""
+
+import chex
+import jax
+import numpy as np
+import pytest
+
+from selfplay import anakin
+from selfplay import config as config_lib
+from selfplay import logging as log_lib
+from selfplay import task_mode, trial_rollout
+
+# Robust PLR with a small buffer: nothing is trained on until it holds 4.
+SMOKE = ["run.log_every=2", "run.checkpoint_every=2"]
+
+
+def _cfg(*extra):
+  return config_lib.load("ada_smoke", SMOKE + list(extra))
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+  cfg = _cfg()
+  anakin.train(cfg, tmp_path / "a", num_steps=6, progress="off")
+  anakin.train(cfg, tmp_path / "b", num_steps=2, progress="off")
+  result = anakin.train(cfg, tmp_path / "b", num_steps=6, resume=True,
+                        progress="off")
+  assert result.step == 6 and result.stop_reason == "steps"
+  a, b = anakin.restore_run(tmp_path / "a"), anakin.restore_run(tmp_path / "b")
+  chex.assert_trees_all_equal(a.state.params, b.state.params)
+  ra, rb = log_lib.read_metrics(tmp_path / "a"), log_lib.read_metrics(
+      tmp_path / "b")
+  for key in ("loss", "train/episodes_per_step", "curriculum/size",
+              "trained_fraction"):
+    np.testing.assert_allclose([r[key] for r in ra], [r[key] for r in rb],
+                               err_msg=key, rtol=1e-6)
+  # Environment steps count every environment's steps.
+  assert [r["env_steps"] for r in ra] == [128, 256, 384]
+  # The robust curriculum trains on nothing before its buffer can replay,
+  # then on replayed tasks only.
+  assert ra[0]["trained_fraction"] == 0.0 and ra[-1]["trained_fraction"] > 0
+  assert any(k.startswith("train/success_trial_") for k in ra[-1])
+
+
+def test_ratio_metrics_by_hand():
+  counts = {"train/episodes": 4.0, "train/successes": 1.5,
+            "train/trial_1_successes": 1.0, "train/trial_1_ended": 4.0,
+            "train/trial_2_successes": 0.0, "train/trial_2_ended": 0.0,
+            "loss": 2.0}
+  out = trial_rollout.ratio_metrics(counts, 2)
+  assert out == {"train/success": 0.375, "train/success_trial_1": 0.25,
+                 "train/episodes_per_step": 4.0, "loss": 2.0}
+
+
+def test_rollout_records_each_ended_episode_once():
+  cfg = config_lib.load("ada_smoke", ["curriculum.kind=uniform"])
+  game, agent = anakin.build(cfg)
+  carry = trial_rollout.init_carry(game, agent, cfg.curriculum,
+                                   jax.random.key(0), agent.batch_size)
+  batch_fn = jax.jit(trial_rollout.make_batch_fn(game, agent,
+                                                 cfg.curriculum))
+  state = agent.init(jax.random.key(1))
+  ended = 0.0
+  for i in range(4):  # 4 segments of 8 steps: 32 steps, episodes of <= 16
+    batch, carry, metrics = batch_fn(state, jax.random.key(i), carry)
+    ended += float(metrics["train/episodes"])
+    done = np.asarray(batch.trajectory.done)
+    # An episode's end is followed by a new episode's first step.
+    starts = np.asarray(batch.trajectory.obs.episode_start)
+    np.testing.assert_array_equal(done[:, :-1], starts[:, 1:])
+    assert float(metrics["train/episodes"]) == done.sum()
+    # A uniform curriculum trains on every step.
+    assert np.asarray(batch.trajectory.mask).all()
+  # Every environment finished at least two episodes of at most 16 steps.
+  assert ended >= 2 * agent.batch_size
+  assert isinstance(task_mode.TaskSource, type)
+
+
+@pytest.mark.parametrize("bad, match", [
+    ("curriculum.kind=best", "curriculum.kind"),
+    ("trials.num_trials=40", "max_trials")])
+def test_config_errors(bad, match):
+  with pytest.raises(ValueError, match=match):
+    _cfg(bad)

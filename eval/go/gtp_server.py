@@ -35,7 +35,8 @@ The server owns the game record; the player only chooses moves. Choices:
   alive` lists every string (one per line), `dead` and `seki` are empty.
   Dead stones must be captured on the board, as GNU Go with
   `--capture-all-dead` does, for the score to be the usual one.
-- Time: see `move_budget` for the per-move budget passed to the player.
+- Time (`eval.go.gtp_clock`): see `move_budget` for the per-move budget
+  passed to the player.
   `time_settings` sets both clocks; `time_left` overrides a colour's clock;
   in between, the server charges the wall time of each `genmove` to its
   colour's clock (main time, then byo-yomi periods).
@@ -76,14 +77,13 @@ import numpy as np
 from sgfmill import sgf, sgf_moves
 
 import games
+from eval.go.gtp_clock import Clock, TimeSettings, move_budget
 from eval.go.players import RESIGN, GoPlayer, Move
 from games.go import env as go_env
 from games.go import Go, GoState, coords, render, rules
 
 PROTOCOL_VERSION = "2"
 MOVES_PER_POINT = 16  # The server's move limit is this times N * N.
-SAFETY_FRACTION = 0.9  # Of the computed time budget, the share handed on.
-MIN_MOVES_TO_GO = 10  # Main time is never spread over fewer own moves.
 _STEP_KOMI = 7.5  # The komi of the stepping copy (see the module doc).
 _MIN_BUCKET = 16  # Superko histories are padded to powers of two from this.
 _COLOURS = {"b": 0, "black": 0, "w": 1, "white": 1}
@@ -112,77 +112,6 @@ def format_score(margin: float) -> str:
   if margin == 0:
     return "0"
   return f"{'B' if margin > 0 else 'W'}+{abs(margin):g}"
-
-
-@dataclasses.dataclass(frozen=True)
-class TimeSettings:
-  """GTP `time_settings` (seconds; Canadian byo-yomi, spec section 4.2)."""
-
-  main_time: float
-  byo_yomi_time: float
-  byo_yomi_stones: int
-
-  @property
-  def unlimited(self) -> bool:
-    """Byo-yomi time with no stones is GTP's way of saying "no limit"."""
-    return self.byo_yomi_time > 0 and self.byo_yomi_stones == 0
-
-
-def move_budget(settings: TimeSettings | None, time_left: float,
-                stones_left: int, empty_points: int) -> float | None:
-  """The seconds a player may spend on its next move, or None (no limit).
-
-  With `t` seconds and `s` stones left on the clock (s = 0 while main time
-  runs), byo-yomi `B` seconds per `S` stones, and `m = max(10, empty / 2)`
-  own moves expected to come (`empty` = empty points on the board):
-
-    in byo-yomi (s > 0):  0.9 * t / s
-    in main time:         0.9 * (t / m + B / S)   (B / S = 0: absolute time)
-
-  so the budget shrinks as the clock runs down, and a main time is spread
-  over the game while the byo-yomi that follows it stays in reserve. An
-  exhausted absolute clock (or `time_settings 0 0 0`) gives 0 seconds.
-  """
-  if settings is None or settings.unlimited:
-    return None
-  time_left = max(0.0, float(time_left))
-  if stones_left > 0:
-    return SAFETY_FRACTION * time_left / stones_left
-  moves_to_go = max(MIN_MOVES_TO_GO, empty_points / 2)
-  per_period = (settings.byo_yomi_time / settings.byo_yomi_stones
-                if settings.byo_yomi_stones > 0 else 0.0)
-  return SAFETY_FRACTION * (time_left / moves_to_go + per_period)
-
-
-@dataclasses.dataclass
-class _Clock:
-  """One colour's clock: seconds left, stones left (0 in main time)."""
-
-  time_left: float = 0.0
-  stones_left: int = 0
-
-  @classmethod
-  def start(cls, settings: TimeSettings | None) -> _Clock:
-    if settings is None or settings.main_time > 0:
-      return cls(settings.main_time if settings else 0.0, 0)
-    return cls(settings.byo_yomi_time, settings.byo_yomi_stones)
-
-  def charge(self, settings: TimeSettings | None, seconds: float) -> None:
-    """Charges one move that took `seconds`."""
-    if settings is None or settings.unlimited:
-      return
-    self.time_left -= seconds
-    in_byo_yomi = self.stones_left > 0
-    if not in_byo_yomi and self.time_left < 0 and settings.byo_yomi_stones:
-      # Main time ran out during this move: it is the period's first move.
-      self.time_left += settings.byo_yomi_time
-      self.stones_left, in_byo_yomi = settings.byo_yomi_stones, True
-    if in_byo_yomi:
-      self.stones_left -= 1
-      if self.stones_left == 0:  # The period is over: a new one starts.
-        self.time_left = settings.byo_yomi_time
-        self.stones_left = settings.byo_yomi_stones
-    self.time_left = max(0.0, self.time_left)
 
 
 @dataclasses.dataclass
@@ -355,7 +284,7 @@ class GTPServer:
     self._log, self._now = log, clock
     self._time: TimeSettings | None = None
     self._record = _Record.new(board_size)
-    self._clocks = [_Clock.start(None), _Clock.start(None)]
+    self._clocks = [Clock.start(None), Clock.start(None)]
     self._commands: dict[str, Callable[[list[str]], str]] = {
         "protocol_version": self._no_args(lambda: PROTOCOL_VERSION),
         "name": self._no_args(lambda: self.player.name),
@@ -477,7 +406,7 @@ class GTPServer:
   def _new_game(self, record: _Record, komi: float) -> None:
     self._record, self._komi = record, komi
     self._board_size = record.stepper.board_size
-    self._clocks = [_Clock.start(self._time), _Clock.start(self._time)]
+    self._clocks = [Clock.start(self._time), Clock.start(self._time)]
 
   def _boardsize(self, args: list[str]) -> str:
     self._arity(args, 1, 1, "a board size")
@@ -576,7 +505,7 @@ class GTPServer:
     main, byo, stones = (_parse_int(a, what, 0) for a, what in zip(
         args, ("main_time", "byo_yomi_time", "byo_yomi_stones")))
     self._time = TimeSettings(main, byo, stones)
-    self._clocks = [_Clock.start(self._time), _Clock.start(self._time)]
+    self._clocks = [Clock.start(self._time), Clock.start(self._time)]
     return ""
 
   def _time_left(self, args: list[str]) -> str:
@@ -590,7 +519,7 @@ class GTPServer:
     if not math.isfinite(seconds):
       raise GTPFailure(f"syntax error: time must be finite, got {args[1]!r}")
     stones = _parse_int(args[2], "stones", 0)
-    self._clocks[player] = _Clock(max(0.0, seconds), stones)
+    self._clocks[player] = Clock(max(0.0, seconds), stones)
     return ""
 
   def _loadsgf(self, args: list[str]) -> str:

@@ -17,7 +17,8 @@ import pytest
 
 from arena import cli, gtp
 from eval.go import gtp_server
-from eval.go.gtp_server import GTPServer, move_budget
+from eval.go.gtp_clock import move_budget
+from eval.go.gtp_server import GTPServer
 from eval.go.players import RESIGN, GoPlayer, RandomPlayer
 from games.go import coords, render
 

@@ -40,3 +40,30 @@ def test_tournament_files_may_name_the_bundled_agent(tmp_path):
                        "config.json").read_text())
   assert config["type"] == "RNaDExperiment"
   assert isinstance(pyspiel.load_game(loaded.game), pyspiel.Game)
+
+
+def test_ada_xland9_is_bundled_small_and_plays_the_shipped_held_out_tasks(
+    tmp_path):
+  from arena import cli  # pylint: disable=g-import-not-at-top
+  from eval.xland import task_sets  # pylint: disable=g-import-not-at-top
+  assert "ada-xland9" in runs.bundled_agents()
+  directory = runs.resolve_run_dir("ada-xland9")
+  size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+  assert size < 8 * 2**20, size
+  from games import xland  # pylint: disable=g-import-not-at-top
+  shipped = xland.TASK_SETS_DIR / "ada_xland9_heldout.xz"
+  held_out = task_sets.load_task_set(shipped)
+  assert held_out.num_tasks == 1000 and held_out.split == "test"
+  few = held_out._replace(**{k: getattr(held_out, k)[:8] for k in (
+      "goals", "rules", "init_tiles", "num_rules")})
+  task_sets.save_task_set(few, tmp_path / "few.xz")
+  out = tmp_path / "out.json"
+  assert cli.main(["eval", "trials", "ada-xland9", "--tasks",
+                   str(tmp_path / "few.xz"), "--trials", "2",
+                   "--steps-per-trial", "16", "--episodes", "1",
+                   "--batch-size", "8", "--json", str(out),
+                   "--no-progress"]) == 0
+  result = json.loads(out.read_text())
+  assert result["tasks"] == 8 and result["trials"] == 2
+  for name in ("agent", "memory_reset", "random"):
+    assert all(len(v) == 2 for v in result[name].values())

@@ -99,8 +99,9 @@ def make_batch_fn(env: Any, agent: Any, cfg: CurriculumConfig):
 
     carry, rec = jax.lax.scan(one_step, carry,
                               jax.random.split(act_key, length))
-    _, last, _ = agent.act(params, carry.memory, observe(carry.env),
-                           observe(carry.env).episode_start, last_key)
+    last_obs = observe(carry.env)
+    _, last, _ = agent.act(params, carry.memory, last_obs,
+                           last_obs.episode_start, last_key)
     batch_major = lambda x: jnp.swapaxes(x, 0, 1)
     trajectory = Segment(
         obs=jax.tree.map(batch_major, rec["obs"]),

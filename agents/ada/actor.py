@@ -9,7 +9,7 @@ trial's first step for the memory-reset control.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -77,7 +77,3 @@ def memory_policy(networks: Networks, params: Params,
 
   return MemoryPolicy(init=networks.initial_memory, step=step)
 
-
-def params_size(params: Any) -> int:
-  """Parameters in all."""
-  return sum(x.size for x in jax.tree.leaves(params))

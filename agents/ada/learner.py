@@ -88,11 +88,8 @@ class AdaAgent:
     del state, key
     cfg = self.config.agent
     traj = batch.trajectory
-    time_major = lambda x: jnp.swapaxes(x, 0, 1)
-    logits, value = self.networks.unroll(
-        params, jax.tree.map(time_major, traj.obs), time_major(traj.reset),
-        traj.memory)
-    logits, value = time_major(logits), time_major(value)
+    logits, value = self.networks.unroll(params, traj.obs, traj.reset,
+                                         traj.memory)
     mask = traj.mask.astype(jnp.float32)
     count = jnp.maximum(mask.sum(), 1.0)
     mean = jnp.sum(batch.advantage * mask) / count

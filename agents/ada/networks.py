@@ -61,8 +61,9 @@ class Networks(NamedTuple):
   initial_memory(batch) -> memory of `batch` environments.
   step(params, obs, reset, memory) -> (logits [B, A], value [B], memory):
     obs leaves [B, ...] (`trials.Observation`), reset [B] bool.
-  unroll(params, obs, reset, memory) -> (logits [T, B, A], value [T, B]):
-    obs leaves [T, B, ...], reset [T, B], memory at the segment's start.
+  unroll(params, obs, reset, memory) -> (logits [B, T, A], value [B, T]):
+    obs leaves [B, T, ...], reset [B, T] (batch-major, as the learner's
+    segments are), memory at the segment's start.
   refresh(params, memory) -> memory: the cached keys and values of the
     memory recomputed under `params` (after an update; `step` with the same
     parameters keeps them up to date). The identity for a GRU.
@@ -264,13 +265,12 @@ def make_networks(cfg: NetworkConfig,
         now=jnp.zeros((batch,), jnp.int32))
 
   def forward_unroll(obs, reset, memory):
-    x = _encode(obs, cfg)  # [T, B, d]
-    if cfg.memory == "gru":
-      h, _ = hk.dynamic_unroll(_gru_core(cfg), (x, reset), memory)
+    x = _encode(obs, cfg)  # [B, T, d]
+    if cfg.memory == "gru":  # (haiku's unroll is time-major)
+      h, _ = hk.dynamic_unroll(_gru_core(cfg), (x, reset), memory,
+                               time_major=False)
     else:
-      h = jnp.swapaxes(_transformer_unroll(
-          jnp.swapaxes(x, 0, 1), jnp.swapaxes(reset, 0, 1), memory, cfg),
-                       0, 1)
+      h = _transformer_unroll(x, reset, memory, cfg)
     return _heads(h, cfg)
 
   def forward_step(obs, reset, memory):

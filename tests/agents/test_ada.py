@@ -40,6 +40,10 @@ def _observations(key, t, b):
   return jax.tree.unflatten(tree, out)
 
 
+def _batch_major(tree):
+  return jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), tree)
+
+
 def _step_through(net, params, obs, reset, memory):
   logits, values = [], []
   for t in range(reset.shape[0]):
@@ -62,7 +66,8 @@ def test_unroll_equals_steps_with_resets_and_a_wrapped_ring(memory):
                                 net.initial_memory(batch))
   obs = _observations(jax.random.key(2), 6, batch)
   reset = jnp.zeros((6, batch), bool).at[2, 0].set(True).at[5, 2].set(True)
-  logits, values = net.unroll(params, obs, reset, memory0)
+  logits, values = _batch_major(net.unroll(params, _batch_major(obs),
+                                           _batch_major(reset), memory0))
   step_logits, step_values, _ = _step_through(net, params, obs, reset,
                                               memory0)
   np.testing.assert_allclose(logits, step_logits, atol=1e-5)
@@ -95,7 +100,8 @@ def test_refresh_recomputes_the_cache_under_new_parameters():
                                net.initial_memory(2))
   nxt = _observations(jax.random.key(2), 2, 2)
   no_reset = jnp.zeros((2, 2), bool)
-  want, _ = net.unroll(new, nxt, no_reset, memory)  # projects the states
+  want = _batch_major(net.unroll(new, _batch_major(nxt), no_reset,
+                                 memory)[0])  # projects the states
   stale, _, _ = _step_through(net, new, nxt, no_reset, memory)
   fresh, _, _ = _step_through(net, new, nxt, no_reset,
                               net.refresh(new, memory))

@@ -146,10 +146,14 @@ def make_update(loss_fn: LossFn,
     if steps_per_call == 1:
       return one_step(state, batches, aux)
     if carry:
+      def carried_step(state_and_aux, _):
+        state, aux = state_and_aux
+        state, aux, metrics = one_step(state, None, aux)
+        return (state, aux), metrics
+
       (state, aux), metrics = jax.lax.scan(
-          lambda sc, _: (lambda s, c, m: ((s, c), m))(
-              *one_step(sc[0], None, sc[1])),
-          (state, aux), None, length=steps_per_call, unroll=unroll)
+          carried_step, (state, aux), None, length=steps_per_call,
+          unroll=unroll)
       return state, aux, jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics)
     state, metrics = jax.lax.scan(lambda s, b: one_step(s, b, aux), state,
                                   batches, length=steps_per_call,

@@ -8,6 +8,7 @@
   arena go index --key RUN --positions DIR --out DIR [--fraction 1]
       [--symmetries 8] [--backend hnsw|ivfpq|scann|exact] [--overwrite]
   arena go index --add --positions DIR --out DIR
+  arena go index --agent AGENT
   arena go neighbours --index DIR --positions DIR --out DIR [--k 32]
       [--source index|random]
 
@@ -152,12 +153,17 @@ def _add_index(sub) -> None:
       "`arena train go9_key`) and indexes the keys, with each position's "
       "board, next moves, outcome and game as payload. With --add, adds the "
       "retrieval-split games of a rebuilt positions store that the index "
-      "lacks, without rebuilding it or retraining anything.")
+      "lacks, without rebuilding it or retraining anything. With --agent, "
+      "builds (or brings up to date) the index a retrieval agent plays with "
+      "from its recipe (a bundled agent's is built on first use anyway), in "
+      "the cache ($ARENA_CACHE_DIR, else ~/.cache/arena).")
+  p.add_argument("--agent", metavar="AGENT", help="a retrieval agent (run "
+                 "directory or bundled name) whose index to build")
   p.add_argument("--key", metavar="RUN", help="the key network's run "
                  "directory (not with --add: the index names its own)")
-  p.add_argument("--positions", required=True, metavar="DIR",
+  p.add_argument("--positions", metavar="DIR",
                  help="the positions store (`arena go positions`)")
-  p.add_argument("--out", required=True, metavar="DIR", help="the index")
+  p.add_argument("--out", metavar="DIR", help="the index")
   p.add_argument("--fraction", type=_fraction, default=1.0, metavar="F",
                  help="index only this share of the retrieval games, a fixed "
                  "nested subset (default 1)")
@@ -188,6 +194,11 @@ def _fraction(text: str) -> float:
 def _index(args: argparse.Namespace) -> int:
   from agents.core import ann  # pylint: disable=g-import-not-at-top
   from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
+  if args.agent:
+    return _agent_index(args)
+  if not (args.positions and args.out):
+    raise ValueError("--positions DIR and --out DIR are needed (or --agent "
+                     "AGENT)")
   if args.add:
     if args.key:
       raise ValueError("--add uses the index's own key network; drop --key")
@@ -209,6 +220,27 @@ def _index(args: argparse.Namespace) -> int:
         f"in {time.monotonic() - start:.1f} s: index {memory.index / 2**20:.1f}"
         f" MiB, payload {memory.payload / 2**20:.1f} MiB; out {args.out}",
         flush=True)
+  return EXIT_OK
+
+
+def _agent_index(args: argparse.Namespace) -> int:
+  from agents.core import ann, runs  # pylint: disable=g-import-not-at-top
+  from agents.go_retrieval import index_cache  # pylint: disable=g-import-not-at-top
+  extra = [f for f in ("key", "positions", "out", "add", "overwrite")
+           if getattr(args, f)]
+  if extra:
+    raise ValueError(f"--agent builds from the agent's own recipe; drop "
+                     f"--{extra[0]}")
+  config = runs.read_config(args.agent)
+  retrieval_cfg = getattr(getattr(config, "agent", None), "retrieval", None)
+  if retrieval_cfg is None or not retrieval_cfg.num_neighbours:
+    raise ValueError(f"{args.agent} is no Go agent with retrieval")
+  start = time.monotonic()
+  where = index_cache.index_for(args.agent, retrieval_cfg.index,
+                                progress=not args.no_progress)
+  index = ann.open(where)
+  print(f"{args.agent}: index of {index.num_entries} entries ready in "
+        f"{time.monotonic() - start:.1f} s; at {where}", flush=True)
   return EXIT_OK
 
 

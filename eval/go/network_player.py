@@ -5,7 +5,8 @@
 each move is a Gumbel MuZero search (`agents.go_retrieval.actor`) with as
 many simulations as the time budget allows, or a fixed number. A network
 with retrieval first finds the position's K neighbours in its index (once
-per move, at the root). Search
+per move, at the root); a bundled one builds its index on first use
+(`agents.go_retrieval.index_cache`). Search
 programs are compiled for a ladder of simulation counts (powers of two); the
 player times each search it runs and picks the largest count whose
 predicted time fits 80% of the budget. `simulations=0` plays the network's
@@ -60,8 +61,9 @@ class NetworkPlayer:
     retrieval_cfg = loaded.config.agent.retrieval
     self._retriever = None
     if retrieval_cfg.num_neighbours:
-      from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
-      self._retriever = retrieval.Retriever(retrieval_cfg.index)
+      from agents.go_retrieval import index_cache, retrieval  # pylint: disable=g-import-not-at-top
+      self._retriever = retrieval.Retriever(
+          index_cache.index_for(run, retrieval_cfg.index))
       self._k, self._m = (retrieval_cfg.num_neighbours,
                           retrieval_cfg.next_moves)
     if simulations is not None and simulations < 0:
@@ -72,7 +74,7 @@ class NetworkPlayer:
     self._board_size = loaded.game.board_size
     self._simulations = simulations
     self._max = max_simulations
-    self._seed = seed
+    self.seed = seed  # of the search's noise, with the move number
     self._searches: dict[tuple[Go, int], Any] = {}
     self._seconds_per_sim: float | None = None
 
@@ -120,7 +122,7 @@ class NetworkPlayer:
     first = key not in self._searches
     if first:
       self._searches[key] = actor_lib.make_search(game, self._nets, count)
-    rng = jax.random.fold_in(jax.random.key(self._seed), len(history))
+    rng = jax.random.fold_in(jax.random.key(self.seed), len(history))
     start = time.perf_counter()
     out = self._searches[key](self._params, batch, neighbours, rng)
     action = int(np.asarray(out.action)[0])

@@ -359,9 +359,9 @@ def make_network_bot(spec: str, run: str, simulations: int,
 class NetworkBot(pyspiel.Bot):
   """A `GoPlayer` (our network) at OpenSpiel's go; moves through our engine.
 
-  Its choices depend on the position only: the search's noise is seeded by
-  the player's fixed seed and the move number, so a tournament game
-  replays exactly whatever seed the game has (`reseed` changes nothing).
+  The search's noise is seeded by the game's seed (`reseed`) and the move
+  number: a tournament game replays exactly from its seed, and two networks
+  (or one facing itself) play different games under different seeds.
   """
 
   def __init__(self, player, game: Go, player_id: int, *, name: str = ""):
@@ -375,7 +375,8 @@ class NetworkBot(pyspiel.Bot):
     return self._player_id
 
   def reseed(self, seed: int) -> None:
-    del seed  # See the class docstring.
+    """Seeds the search from the next move on (see the class docstring)."""
+    self._player.seed = int(seed)
 
   def restart_at(self, state: pyspiel.State) -> None:
     self._position.reset()

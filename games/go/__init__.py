@@ -17,3 +17,10 @@ from games import registry as _registry  # noqa: E402
 # a bot here is a JAX policy. A policy may play to another move limit.
 _registry.register("go", make_go, spiel_name="go", params=GoParams,
                    free_params=("max_moves",), human_view="games.go.human_view")
+
+import pathlib as _pathlib  # noqa: E402
+
+# Expert games (GNU Go self-play, xz-compressed SGF shards) that ship with
+# the suite: what a bundled retrieval agent indexes on first use
+# (`agents.go_retrieval.index_cache`).
+EXPERT_GAMES_DIR = _pathlib.Path(__file__).resolve().parent / "expert_games"

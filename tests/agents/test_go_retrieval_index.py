@@ -4,13 +4,15 @@ play with neighbours."""
 from __future__ import annotations
 
 import io
+import json
+import shutil
 
 import numpy as np
 import pytest
 
 from agents.core import ann, columns
 from agents.go_retrieval import data as data_lib
-from agents.go_retrieval import retrieval
+from agents.go_retrieval import index_cache, retrieval
 from arena import cli
 from eval.go import gtp_server, network_player
 from eval.go import positions as positions_lib
@@ -87,7 +89,6 @@ def test_random_neighbours_come_with_their_true_distances(setup, tmp_path):
 
 
 def test_games_are_added_without_rebuilding(setup, tmp_path):
-  import shutil  # pylint: disable=g-import-not-at-top
   shutil.copytree(setup / "index", tmp_path / "index")
   write_random_games(tmp_path / "more", 30, seed=7, num_moves=30)
   positions_lib.build_positions([setup / "games", tmp_path / "more"],
@@ -129,18 +130,24 @@ def test_neighbours_move_with_their_query(setup, tmp_path):
     np.testing.assert_array_equal(moved["nb_outcomes"], plain["nb_outcomes"])
 
 
-def test_a_retrieval_network_trains_and_plays_with_its_index(setup,
-                                                            tmp_path):
+@pytest.fixture(scope="module")
+def retrieval_run(setup, tmp_path_factory):
+  """A retrieval network (K = 4) trained 4 steps with `setup`'s index."""
+  root = tmp_path_factory.mktemp("retrieval_run")
   assert cli.main(["go", "neighbours", "--index", str(setup / "index"),
                    "--positions", str(setup / "positions"), "--out",
-                   str(tmp_path / "nb"), "--k", "4", "--no-progress"]) == 0
+                   str(root / "nb"), "--k", "4", "--no-progress"]) == 0
   assert cli.main([
-      "train", "go9_smoke", "--out", str(tmp_path / "run"), "--steps", "4",
+      "train", "go9_smoke", "--out", str(root / "run"), "--steps", "4",
       "--no-progress", "--set", f"data.positions={setup / 'positions'}",
       "--set", "agent.retrieval.num_neighbours=4",
       "--set", f"agent.retrieval.index={setup / 'index'}",
-      "--set", f"agent.retrieval.neighbours={tmp_path / 'nb'}"]) == 0
-  player = network_player.NetworkPlayer(str(tmp_path / "run"), simulations=8)
+      "--set", f"agent.retrieval.neighbours={root / 'nb'}"]) == 0
+  return root / "run"
+
+
+def _two_moves(player) -> None:
+  """Asserts that `player` answers two genmoves over GTP with moves."""
   out = io.StringIO()
   gtp_server.GTPServer(player).serve(
       io.StringIO("clear_board\ngenmove b\ngenmove w\nquit\n"), out)
@@ -148,6 +155,69 @@ def test_a_retrieval_network_trains_and_plays_with_its_index(setup,
   for reply in replies[1:3]:
     assert reply.startswith("= ")
     coords.from_gtp(reply[2:], 9)
+
+
+def test_a_retrieval_network_trains_and_plays_with_its_index(retrieval_run):
+  _two_moves(network_player.NetworkPlayer(str(retrieval_run), simulations=8))
+
+
+def _without_its_index(run, tmp_path):
+  """A copy of `run` whose config names an index that is not there."""
+  copy = tmp_path / "run"
+  shutil.copytree(run, copy)
+  config = json.loads((copy / "config.json").read_text())
+  config["config"]["agent"]["retrieval"]["index"] = str(tmp_path / "gone")
+  (copy / "config.json").write_text(json.dumps(config))
+  return copy
+
+
+def test_an_agent_without_its_index_builds_it_once_from_its_recipe(
+    setup, retrieval_run, tmp_path, monkeypatch, capsys):
+  """A shipped agent's index: built on first use, reused, grown."""
+  monkeypatch.setenv("ARENA_CACHE_DIR", str(tmp_path / "cache"))
+  run = _without_its_index(retrieval_run, tmp_path)
+  with pytest.raises(ValueError, match="no index recipe"):
+    network_player.NetworkPlayer(str(run), simulations=8)
+
+  shutil.copytree(setup / "games", tmp_path / "games")
+  (tmp_path / "bundles").mkdir()
+  run = index_cache.bundle(retrieval_run, "r", index_cache.Recipe(
+      key=str(setup / "key"), games=str(tmp_path / "games"), symmetries=2),
+                           dest=tmp_path / "bundles")
+  saved = json.loads((run / "config.json").read_text())["config"]
+  assert saved["agent"]["retrieval"]["index"] == ""
+  assert cli.main(["go", "index", "--agent", str(run), "--no-progress"]) == 0
+  built = index_cache.cache_dir(run, index_cache.read_recipe(run)) / "index"
+  assert "entries ready" in capsys.readouterr().out
+  # The same entries as the index the network was trained with.
+  ours, theirs = ann.open(built), ann.open(setup / "index")
+  assert ours.num_entries == theirs.num_entries
+  np.testing.assert_allclose(np.sort(np.asarray(ours.keys), axis=0),
+                             np.sort(np.asarray(theirs.keys), axis=0),
+                             atol=1e-5)
+  # Reused, not rebuilt.
+  manifest = sorted((p.name, p.stat().st_mtime_ns) for p in built.iterdir())
+  assert index_cache.index_for(run, progress=False) == built
+  assert sorted((p.name, p.stat().st_mtime_ns)
+                for p in built.iterdir()) == manifest
+  # New games are added to it, the old entries kept.
+  write_random_games(tmp_path / "games" / "more", 30, seed=8, num_moves=30)
+  player = network_player.NetworkPlayer(str(run), simulations=8)
+  grown = ann.open(built)
+  assert grown.num_entries > ours.num_entries
+  np.testing.assert_array_equal(
+      np.asarray(grown.keys[:ours.num_entries]), np.asarray(ours.keys))
+  # The building talks on stderr: stdout stays the GTP channel.
+  captured = capsys.readouterr()
+  assert "added" in captured.err and "added" not in captured.out
+  _two_moves(player)
+
+
+def test_a_bad_recipe_is_a_one_line_error(retrieval_run, tmp_path, capsys):
+  run = _without_its_index(retrieval_run, tmp_path)
+  (run / index_cache.RECIPE_FILE).write_text('{"key": "k", "symmetries": 9}')
+  assert cli.main(["go", "index", "--agent", str(run)]) == 2
+  assert "symmetries must be 1..8" in capsys.readouterr().err
 
 
 def test_a_retrieval_network_needs_its_tables(setup, tmp_path, capsys):

@@ -152,6 +152,20 @@ def test_a_trained_network_plays_random(tmp_path, go_run):
   assert _check_stored_winners(spec) == 2
 
 
+def test_a_network_game_replays_from_its_seed_and_varies_with_it(go_run):
+  game = pyspiel.load_game(GO9)
+  bots = [players.make_player(f"{go_run}:sims=8", game, p, 0) for p in (0, 1)]
+
+  def play(seed):
+    for bot in bots:
+      bot.reseed(seed)
+    return tournament.play_out(game, bots, 0).state.history()[:20]
+
+  first = play(5)
+  assert play(6) != first
+  assert play(5) == first
+
+
 def test_network_specs_choose_the_search(go_run):
   game = pyspiel.load_game(GO9)
   for spec, sims in [(str(go_run), spiel_players.DEFAULT_SIMULATIONS),

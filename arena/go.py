@@ -225,7 +225,7 @@ def _index(args: argparse.Namespace) -> int:
 
 def _agent_index(args: argparse.Namespace) -> int:
   from agents.core import ann, runs  # pylint: disable=g-import-not-at-top
-  from agents.go_retrieval import index_cache  # pylint: disable=g-import-not-at-top
+  from eval.go import index_cache  # pylint: disable=g-import-not-at-top
   extra = [f for f in ("key", "positions", "out", "add", "overwrite")
            if getattr(args, f)]
   if extra:

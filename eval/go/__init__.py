@@ -12,7 +12,8 @@
 Also (imported on use): `eval.go.spiel_players`, GTP engines ("gnugo:5",
 "gtp:COMMAND") and our Go network as `pyspiel.Bot`s for tournaments
 (`eval.players.make_player`), and `eval.go.human`, a person against any of
-them in the terminal (`arena play go`).
+them in the terminal (`arena play go`), and `eval.go.index_cache`, the
+index a retrieval agent builds from its recipe when it first plays.
 """
 
 from eval.go.expert_games import GenerateSummary, generate

@@ -6,7 +6,7 @@ each move is a Gumbel MuZero search (`agents.go_retrieval.actor`) with as
 many simulations as the time budget allows, or a fixed number. A network
 with retrieval first finds the position's K neighbours in its index (once
 per move, at the root); a bundled one builds its index on first use
-(`agents.go_retrieval.index_cache`). Search
+(`eval.go.index_cache`). Search
 programs are compiled for a ladder of simulation counts (powers of two); the
 player times each search it runs and picks the largest count whose
 predicted time fits 80% of the budget. `simulations=0` plays the network's
@@ -61,7 +61,8 @@ class NetworkPlayer:
     retrieval_cfg = loaded.config.agent.retrieval
     self._retriever = None
     if retrieval_cfg.num_neighbours:
-      from agents.go_retrieval import index_cache, retrieval  # pylint: disable=g-import-not-at-top
+      from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
+      from eval.go import index_cache  # pylint: disable=g-import-not-at-top
       self._retriever = retrieval.Retriever(
           index_cache.index_for(run, retrieval_cfg.index))
       self._k, self._m = (retrieval_cfg.num_neighbours,

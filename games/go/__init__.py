@@ -21,6 +21,5 @@ _registry.register("go", make_go, spiel_name="go", params=GoParams,
 import pathlib as _pathlib  # noqa: E402
 
 # Expert games (GNU Go self-play, xz-compressed SGF shards) that ship with
-# the suite: what a bundled retrieval agent indexes on first use
-# (`agents.go_retrieval.index_cache`).
+# the suite: what a bundled retrieval agent indexes when it first plays.
 EXPERT_GAMES_DIR = _pathlib.Path(__file__).resolve().parent / "expert_games"

@@ -1,7 +1,6 @@
 """Checkpoints: round trip, keep-last-N, clear errors on damaged runs."""
 
 import json
-import pathlib
 from typing import NamedTuple
 
 import chex

@@ -12,9 +12,9 @@ import pytest
 
 from agents.core import ann, columns
 from agents.go_retrieval import data as data_lib
-from agents.go_retrieval import index_cache, retrieval
+from agents.go_retrieval import retrieval
 from arena import cli
-from eval.go import gtp_server, network_player
+from eval.go import gtp_server, index_cache, network_player
 from eval.go import positions as positions_lib
 from games.go import coords, symmetry
 from tests.eval.go.random_games import write_random_games

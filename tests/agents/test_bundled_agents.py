@@ -99,3 +99,21 @@ def test_go9_plain_is_bundled_small_and_predicts_expert_moves(tmp_path):
       "go9-plain", simulations=8)).serve(
           io.StringIO("boardsize 9\nclear_board\ngenmove b\nquit\n"), out)
   assert out.getvalue().split("\n\n")[2].startswith("= ")
+
+
+def test_go9_retrieval_ships_a_recipe_for_its_index_not_an_index():
+  from eval.go import index_cache  # pylint: disable=g-import-not-at-top
+  directory = runs.resolve_run_dir("go9-retrieval")
+  size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+  assert size < 8 * 2**20, size
+  config = runs.read_config("go9-retrieval")
+  assert config.agent.retrieval.num_neighbours == 16
+  assert config.agent.retrieval.index == ""  # no path of the machine it was made on
+  recipe = index_cache.read_recipe("go9-retrieval")
+  assert recipe.key == "go9-plain" and recipe.games == index_cache.SHIPPED
+  assert index_cache.key_run("go9-retrieval", recipe) == "go9-plain"
+  assert index_cache.games_dir("go9-retrieval", recipe).is_dir()
+  # Its key network is the bundled plain network, of the same torso.
+  key = runs.read_config("go9-plain")
+  assert key.agent.retrieval.num_neighbours == 0
+  assert key.agent.network == config.agent.network

@@ -122,7 +122,8 @@ def _parse_record(line: str, default_id: str) -> GameRecord:
                     ended=ended)
 
 
-def _game_files(source) -> list[pathlib.Path]:
+def game_files(source) -> list[pathlib.Path]:
+  """The game record files (*.sgf, *.sgf.xz) of directories or files."""
   sources = ([source] if isinstance(source, (str, os.PathLike))
              else list(source))
   files = []
@@ -151,7 +152,7 @@ def read_games(dir_or_files: str | os.PathLike | Iterable[str | os.PathLike]
     FileNotFoundError: a path does not exist.
     ValueError: a malformed record or file, naming the file and line.
   """
-  for path in _game_files(dir_or_files):
+  for path in game_files(dir_or_files):
     opener = lzma.open if path.name.endswith(".xz") else open
     lineno = 0
     try:

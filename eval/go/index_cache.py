@@ -140,11 +140,10 @@ def cache_dir(run: str | os.PathLike[str], recipe: Recipe) -> pathlib.Path:
 
 def _shards(directory: pathlib.Path) -> list[list[Any]]:
   """[relative path, size] of each game file under `directory`."""
+  from eval.go import game_records  # pylint: disable=g-import-not-at-top
   if not directory.is_dir():
     raise ValueError(f"the index recipe's games {directory} is no directory")
-  files = sorted(p for p in directory.rglob("*")
-                 if p.is_file() and (p.name.endswith(".sgf")
-                                     or p.name.endswith(".sgf.xz")))
+  files = game_records.game_files(directory)
   if not files:
     raise ValueError(f"no game records (*.sgf, *.sgf.xz) under {directory}")
   return [[str(p.relative_to(directory)), p.stat().st_size] for p in files]

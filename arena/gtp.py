@@ -1,6 +1,7 @@
 """`arena gtp`: a Go engine that speaks GTP on stdin/stdout (see cli.py).
 
-  arena gtp AGENT [--simulations N] [--seed S] [--log FILE]
+  arena gtp AGENT [--simulations N] [--retrieve-at node|root] [--seed S]
+                  [--log FILE]
 
 For GoGui, Sabaki, gogui-twogtp or GNU Go matches, e.g.
 `gogui -program "arena gtp random"`. Only GTP goes to stdout; the session
@@ -26,7 +27,7 @@ AGENTS = ("random",)
 
 
 def resolve_player(name: str, *, seed: int = 0,
-                   simulations: int | None = None):
+                   simulations: int | None = None, retrieve_at: str = "node"):
   """The `eval.go.players.GoPlayer` that AGENT `name` names.
 
   Args:
@@ -35,6 +36,8 @@ def resolve_player(name: str, *, seed: int = 0,
     seed: seeds a player that draws moves at random.
     simulations: a trained agent's searches per move (0: none; None: by the
       clock).
+    retrieve_at: for an agent with retrieval, "node" (each node of its
+      search gets its own neighbours) or "root" (once a move).
 
   Raises:
     ValueError: `name` names no agent; the message lists what exists.
@@ -52,7 +55,7 @@ def resolve_player(name: str, *, seed: int = 0,
                      f"{', '.join([*AGENTS, *go_agents])}, or a run directory")
   try:
     return network_player.NetworkPlayer(name, simulations=simulations,
-                                        seed=seed)
+                                        seed=seed, retrieve_at=retrieve_at)
   except CheckpointError as e:
     raise ValueError(str(e)) from None
 
@@ -74,6 +77,10 @@ def add_parser(sub) -> None:
                  help="a trained agent's tree-search simulations per move "
                  "(0: play the network's move; default: as many as the "
                  "clock allows, 128 without a clock)")
+  p.add_argument("--retrieve-at", choices=("node", "root"), default="node",
+                 help="an agent with retrieval: search its index at every "
+                 "node of the tree search (default) or once a move, at the "
+                 "root")
   p.add_argument("--log", metavar="FILE",
                  help="append every command and reply to FILE")
   p.set_defaults(handler=run)
@@ -83,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
   """Serves GTP until `quit` or the end of stdin; returns the exit code."""
   try:
     player = resolve_player(args.agent, seed=args.seed,
-                            simulations=args.simulations)
+                            simulations=args.simulations,
+                            retrieve_at=args.retrieve_at)
   except ValueError as e:
     print(f"arena gtp: error: {e}", file=sys.stderr)
     return EXIT_USAGE

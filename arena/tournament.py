@@ -10,9 +10,9 @@ def add_parser(sub) -> None:
   """Adds the `tournament` subcommand to the `arena` subparsers `sub`."""
   parser = sub.add_parser(
       "tournament", help="play a resumable round robin and rate the players",
-      description="Play the round robin of the tournament file SPEC (TOML: "
-      "game, [[players]] name/spec, games_per_pair, seed, workers, store, "
-      "plot), storing each game in SQLite as it ends; a killed tournament "
+      description="Play the round robin (or gauntlet) of the tournament file "
+      "SPEC (TOML: game, [[players]] name/spec, games_per_pair, seed, "
+      "workers, store, plot, gauntlet), storing each game in SQLite as it ends; a killed tournament "
       "resumes where it stopped. Prints scores, Elo with bootstrap "
       "intervals, Nash averaging and each pair's wins, draws and losses, and "
       "writes a PNG of the ratings.")

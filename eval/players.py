@@ -27,6 +27,9 @@ has its own players (`eval.go.spiel_players`):
   PATH[@STEP]       a Go agent's run (or bundled Go agent): tree search with
                     a fixed 64 simulations a move (`DEFAULT_SIMULATIONS`)
   PATH[@STEP]:sims=N  the same with N simulations a move (N >= 0)
+  PATH[@STEP]:sims=N,retrieve=root  an agent with retrieval: the root's
+                    neighbours serve the whole search (the default, "node",
+                    retrieves at every expanded node)
   PATH[@STEP]:greedy  the network's most likely move, no search (= :sims=0)
 
 A Go agent plays its run's checkpoint STEP (the latest by default;
@@ -60,7 +63,7 @@ BUILTIN = tuple(dict.fromkeys(
 #: How a run's policy picks its move (`RUN_DIR:MODE`); Go agents also take
 #: `sims=N` (`SIMS_MODE`).
 PLAY_MODES = ("sample", "greedy")
-SIMS_MODE = re.compile(r"sims=(\d+)")
+SIMS_MODE = re.compile(r"sims=(\d+)(?:,retrieve=(node|root))?")
 
 
 class PlayerSpecError(ValueError):
@@ -90,8 +93,9 @@ def parse_run_spec(spec: str) -> tuple[str, int | None, str]:
   if sep and tail.startswith("sims="):
     if not SIMS_MODE.fullmatch(tail):
       raise PlayerSpecError(
-          f"player {spec!r}: ':sims=N' needs a whole number of tree-search "
-          f"simulations N >= 0, got {tail[len('sims='):]!r}")
+          f"player {spec!r}: ':sims=N[,retrieve=node|root]' needs a whole "
+          "number of tree-search simulations N >= 0 (and, for an agent "
+          f"with retrieval, where it retrieves), got {tail!r}")
     spec, mode = head, tail
   elif sep and tail in PLAY_MODES:
     spec, mode = head, tail
@@ -171,14 +175,18 @@ def _go_network(spec: str, path: str, step: int | None, mode: str,
                 game: pyspiel.Game, player_id: int) -> pyspiel.Bot:
   """Our Go network at a Go table (see the module docstring)."""
   from eval.go import spiel_players  # pylint: disable=g-import-not-at-top
+  retrieve_at = "node"
   if mode == "greedy":
     simulations = 0
   elif mode == "sample":
     simulations = spiel_players.DEFAULT_SIMULATIONS
   else:
-    simulations = int(SIMS_MODE.fullmatch(mode).group(1))
+    matched = SIMS_MODE.fullmatch(mode)
+    simulations = int(matched.group(1))
+    retrieve_at = matched.group(2) or retrieve_at
   return spiel_players.make_network_bot(spec, path, simulations, game,
-                                        player_id, step=step)
+                                        player_id, step=step,
+                                        retrieve_at=retrieve_at)
 
 
 class PolicyBot(policy_bot.PolicyBot):

@@ -58,10 +58,13 @@ def pair_id(spec: spec_lib.TournamentSpec, a: spec_lib.Player,
 
 def pairs(spec: spec_lib.TournamentSpec
           ) -> list[tuple[spec_lib.Player, spec_lib.Player, str]]:
-  """Every pair `(a, b, pair_id)`, `a` before `b` in name order."""
+  """Every pair `(a, b, pair_id)`, `a` before `b` in name order: all of
+  them, or with a gauntlet those of one gauntlet player and one other."""
   players = sorted(spec.players, key=lambda p: p.name)
   return [(a, b, pair_id(spec, a, b)) for i, a in enumerate(players)
-          for b in players[i + 1:]]
+          for b in players[i + 1:]
+          if not spec.gauntlet or (a.name in spec.gauntlet) != (
+              b.name in spec.gauntlet)]
 
 
 def schedule(spec: spec_lib.TournamentSpec) -> list[Match]:

@@ -10,6 +10,10 @@ A tournament file (TOML) names the game and the players:
   plot = "runs/kuhn.png"      # default: beside the file, <file>.png
   bootstrap = 200             # Elo bootstrap resamples (default 200)
   confidence = 0.95           # Elo interval coverage (default 0.95)
+  gauntlet = ["random"]       # default none (a round robin): only pairs
+                              # of one of these against one of the others
+                              # (Nash averaging then counts an unplayed
+                              # pair as even)
   [[players]]
   name = "random"
   spec = "random"             # or "heuristic", RUN_DIR, RUN_DIR@STEP, and
@@ -44,7 +48,7 @@ import pyspiel
 from eval import players as players_lib
 
 _KEYS = ("game", "players", "games_per_pair", "seed", "workers", "store",
-         "plot", "bootstrap", "confidence")
+         "plot", "bootstrap", "confidence", "gauntlet")
 _PLAYER_KEYS = ("name", "spec")
 _TYPE_NAMES = {str: "a string", int: "an integer", (int, float): "a number",
                list: "an array of tables"}
@@ -69,6 +73,7 @@ class TournamentSpec:
   plot: pathlib.Path = pathlib.Path("tournament.png")
   bootstrap: int = 200
   confidence: float = 0.95
+  gauntlet: tuple[str, ...] = ()  # empty: a round robin
 
 
 def _get(table: dict, key: str, kind, where: str, default=None):
@@ -173,12 +178,31 @@ def parse_spec(text: str, path: pathlib.Path) -> TournamentSpec:
   confidence = float(_get(raw, "confidence", (int, float), where, 0.95))
   if not 0.0 < confidence < 1.0:
     raise ValueError(f"{where}: confidence must be in (0, 1), got {confidence}")
-  out = {}
+  out = {"gauntlet": _gauntlet(raw, [p.name for p in players], where)}
   for key, ext in (("store", "sqlite"), ("plot", "png")):
     value = _get(raw, key, str, where, "")  # Empty: beside the file.
     out[key] = pathlib.Path(value) if value else path.with_suffix(f".{ext}")
   return TournamentSpec(game=game, players=tuple(players), **values,
                         confidence=confidence, **out)
+
+
+def _gauntlet(raw: dict, names: list[str], where: str) -> tuple[str, ...]:
+  """The file's `gauntlet` (player names), checked; () when absent."""
+  value = raw.get("gauntlet", [])
+  if isinstance(value, str):
+    value = [value]
+  if not isinstance(value, list) or not all(
+      isinstance(v, str) for v in value):
+    raise ValueError(f"{where}: gauntlet must be a player name or an array "
+                     f"of them, got {value!r}")
+  unknown = [v for v in value if v not in names]
+  if unknown:
+    raise ValueError(f"{where}: gauntlet names {unknown[0]!r}, not a player "
+                     f"of the file ({', '.join(names)})")
+  if value and len(set(value)) == len(names):
+    raise ValueError(f"{where}: gauntlet names every player: no pair is "
+                     "left to play")
+  return tuple(dict.fromkeys(value))
 
 
 def _pin_run(name: str, spec: str, at: str) -> Player:

@@ -6,12 +6,16 @@ rules as the model: a node's state is a `games.go.GoState`, stepped by
 `game.step`; the network gives each node's prior and value. Rewards are the
 game's returns at the move that ends it (two passes, the move limit); the
 players alternate, so each edge has discount -1 (0 once the game is over).
-Retrieval happens once per move, at the root: the root's K neighbours are
-read by the network at every node of that search (Humphreys et al. 2022).
+With retrieval, by default the root's K neighbours (one index search per
+move, as in Humphreys et al. 2022) are read by the network at every node of
+that search; with `retrieve` each expanded node gets its own neighbours,
+which is what the network saw in training (each position with its own
+neighbours): the bundled network, trained that way, plays far better so
+(benchmarks/go_retrieval_results.md).
 
 `make_search(game, nets, num_simulations)` returns a jitted
-`search(params, states, neighbours, key) -> SearchOutput` over a batch of
-positions.
+`search(params, states, neighbours, key, retrieve_params=None)
+-> SearchOutput` over a batch of positions.
 """
 
 from __future__ import annotations
@@ -46,24 +50,41 @@ def _evaluate(game: go_env.Go, nets: networks_lib.Networks, params: Any,
   return jnp.where(legal, out.logits, _ILLEGAL_LOGIT), out.value, legal
 
 
+# `retrieve(retrieve_params, states) -> Neighbours` for a batch of states
+# (`retrieval.in_graph`).
+RetrieveFn = Callable[[Any, go_env.GoState], networks_lib.Neighbours]
+
+
 def make_search(game: go_env.Go, nets: networks_lib.Networks,
-                num_simulations: int, *, max_considered_actions: int = 16
+                num_simulations: int, *, max_considered_actions: int = 16,
+                retrieve: RetrieveFn | None = None
                 ) -> Callable[..., SearchOutput]:
   """A jitted batched search with `num_simulations` simulations per move.
 
+  Args:
+    game, nets: the rules and the network.
+    num_simulations: per move.
+    max_considered_actions: Gumbel MuZero's root candidates.
+    retrieve: if given, every expanded node's neighbours come from it (the
+      root's are still the `neighbours` argument); None: the root's
+      neighbours serve every node.
+
   Returns:
-    `search(params, states, neighbours, key) -> SearchOutput`, states a
-    batch [B] of `GoState`s (not terminated), neighbours the root's
-    `networks.Neighbours` ([B, K, ...]) or None without retrieval.
+    `search(params, states, neighbours, key, retrieve_params=None)
+    -> SearchOutput`, states a batch [B] of `GoState`s (not terminated),
+    neighbours the root's `networks.Neighbours` ([B, K, ...]) or None
+    without retrieval, retrieve_params `retrieve`'s first argument.
   """
   if num_simulations < 1:
     raise ValueError(f"num_simulations must be >= 1, got {num_simulations}")
 
   def recurrent_fn(params_and_neighbours, key, action, states):
     del key
-    params, neighbours = params_and_neighbours
+    params, neighbours, retrieve_params = params_and_neighbours
     mover = states.current_player
     nxt = jax.vmap(game.step)(states, action)
+    if retrieve is not None:
+      neighbours = retrieve(retrieve_params, nxt)
     logits, value, _ = _evaluate(game, nets, params, nxt, neighbours)
     ended_now = nxt.terminated & ~states.terminated
     reward = jnp.where(ended_now, jnp.take_along_axis(
@@ -75,12 +96,12 @@ def make_search(game: go_env.Go, nets: networks_lib.Networks,
 
   @jax.jit
   def search(params: Any, states: go_env.GoState, neighbours: Any,
-             key: chex.PRNGKey) -> SearchOutput:
+             key: chex.PRNGKey, retrieve_params: Any = None) -> SearchOutput:
     logits, value, legal = _evaluate(game, nets, params, states, neighbours)
     root = mctx.RootFnOutput(prior_logits=logits, value=value,
                              embedding=states)
     out = mctx.gumbel_muzero_policy(
-        params=(params, neighbours), rng_key=key, root=root,
+        params=(params, neighbours, retrieve_params), rng_key=key, root=root,
         recurrent_fn=recurrent_fn, num_simulations=num_simulations,
         invalid_actions=~legal,
         max_num_considered_actions=max_considered_actions)

@@ -25,6 +25,7 @@ import pathlib
 from typing import Any, Iterator, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from agents.core import ann, runs
@@ -63,15 +64,20 @@ class KeyNetwork:
                        "none (agent.retrieval.num_neighbours=0)")
     self.run = str(runs.resolve_run_dir(run))
     self.board_size = loaded.game.board_size
-    self._params = loaded.agent.test_params(loaded.state)
-    nets = loaded.agent.networks
-    self._embed = jax.jit(lambda params, batch: nets.apply(
-        params, learner.observations(batch)[0]).embedding)
+    self.params = loaded.agent.test_params(loaded.state)
+    self._nets = loaded.agent.networks
+    self._embed = jax.jit(self.embed)
 
-  def keys(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+  def embed(self, params: Any, batch: dict[str, Any]) -> jax.Array:
+    """[B, D]: the keys of a batch of positions (traceable, for use inside
+    a jitted program; `keys` is the host-side call)."""
     fields = {k: batch[k] for k in ("board", "player", "superko",
                                     "last_move")}
-    return np.asarray(self._embed(self._params, fields), np.float32)
+    return self._nets.apply(params, learner.observations(fields)[0]
+                            ).embedding
+
+  def keys(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+    return np.asarray(self._embed(self.params, batch), np.float32)
 
 
 def _entries(data: data_lib.PositionData, key_net: KeyNetwork,
@@ -253,6 +259,39 @@ class Retriever:
     found = self.index.search(keys, k, exclude_groups=groups)
     return neighbours_from_payload(found.payload, found.distances,
                                    next_moves)
+
+
+def in_graph(retriever: Retriever, k: int, next_moves: int
+             ) -> tuple[Any, Any]:
+  """Retrieval callable from inside a jitted program (e.g. at every node of
+  a search, `actor.make_search(retrieve=...)`).
+
+  Returns:
+    `(params, retrieve)`: the key network's parameters and
+    `retrieve(params, states) -> Neighbours` ([B, K, ...]) for a batch of
+    `games.go.GoState`s: the keys are computed in the program, the index is
+    searched on the host (`jax.pure_callback`); no game is excluded (live
+    play).
+  """
+  num_points = retriever.key_net.board_size ** 2
+
+  def host_search(keys: np.ndarray) -> networks.Neighbours:
+    return retriever.neighbours({}, k, next_moves,
+                                keys=np.asarray(keys, np.float32))
+
+  def retrieve(params: Any, states: Any) -> networks.Neighbours:
+    keys = retriever.key_net.embed(params, dict(
+        board=states.board, player=states.current_player.astype(jnp.int8),
+        superko=states.analysis.superko, last_move=states.last_move))
+    b = keys.shape[0]
+    shapes = networks.Neighbours(
+        boards=jax.ShapeDtypeStruct((b, k, num_points), jnp.int8),
+        next_moves=jax.ShapeDtypeStruct((b, k, next_moves), jnp.int32),
+        outcomes=jax.ShapeDtypeStruct((b, k), jnp.float32),
+        distances=jax.ShapeDtypeStruct((b, k), jnp.float32))
+    return jax.pure_callback(host_search, shapes, keys)
+
+  return retriever.key_net.params, retrieve
 
 
 def neighbours_from_payload(payload: dict[str, np.ndarray],

@@ -196,9 +196,11 @@ def index_for(run: str | os.PathLike[str], index: str = "", *,
     built = (where / "index" / retrieval.META_FILE).exists()
     if have != shards or not built:
       from eval.go import positions  # pylint: disable=g-import-not-at-top
-      print(f"arena: indexing the expert games of {games} for "
-            f"{runs.resolve_run_dir(run).name} (once; cache {where})",
-            flush=True)
+      name = runs.resolve_run_dir(run).name
+      print(f"arena: adding the new expert games of {games} to {name}'s "
+            f"index (cache {where})" if built else
+            f"arena: indexing the expert games of {games} for {name} "
+            f"(once; cache {where})", flush=True)
       positions.build_positions(games, where / "positions",
                                 progress=progress)
       if built:

@@ -4,9 +4,11 @@
 (`agents.go_retrieval`) and plays `eval.go.players.GoPlayer`'s protocol:
 each move is a Gumbel MuZero search (`agents.go_retrieval.actor`) with as
 many simulations as the time budget allows, or a fixed number. A network
-with retrieval first finds the position's K neighbours in its index (once
-per move, at the root); a bundled one builds its index on first use
-(`eval.go.index_cache`). Search
+with retrieval finds the K neighbours of every position its search expands
+in its index (`retrieve_at="node"`, what it saw in training), or only the
+root's, which then serve the whole search (`"root"`, one index search a
+move, as Humphreys et al. 2022 did with a model trained for it); a bundled
+one builds its index on first use (`eval.go.index_cache`). Search
 programs are compiled for a ladder of simulation counts (powers of two); the
 player times each search it runs and picks the largest count whose
 predicted time fits 80% of the budget. `simulations=0` plays the network's
@@ -30,6 +32,7 @@ from games.go import Go, GoState
 # Simulation counts a search may use (each compiled on first use).
 LADDER = (8, 16, 32, 64, 128, 256, 512, 1024)
 _BUDGET_SHARE = 0.8  # of the time budget, for the search itself
+RETRIEVE_AT = ("node", "root")  # where a search with retrieval retrieves
 
 
 class NetworkPlayer:
@@ -39,7 +42,7 @@ class NetworkPlayer:
 
   def __init__(self, run: str, *, step: int | None = None,
                simulations: int | None = None, max_simulations: int = 1024,
-               seed: int = 0):
+               seed: int = 0, retrieve_at: str = "node"):
     """Loads `run` (a run directory or a bundled agent's name).
 
     Args:
@@ -49,6 +52,8 @@ class NetworkPlayer:
         the time budget allows (128 when the game has no time limit).
       max_simulations: the most a timed search uses.
       seed: seeds the search's Gumbel noise (with the move number).
+      retrieve_at: with retrieval, "node" (every node of the search gets
+        its own neighbours) or "root" (the root's serve every node).
 
     Raises:
       CheckpointError, ValueError: `run` is no Go agent of this suite.
@@ -58,8 +63,12 @@ class NetworkPlayer:
         loaded.game.name != "go"):
       raise ValueError(f"{run!r} is not a Go agent (its experiment is "
                        f"{type(loaded.config).__name__})")
+    if retrieve_at not in RETRIEVE_AT:
+      raise ValueError(f"retrieve_at must be one of {RETRIEVE_AT}, got "
+                       f"{retrieve_at!r}")
     retrieval_cfg = loaded.config.agent.retrieval
     self._retriever = None
+    self._retrieve = self._retrieve_params = None
     if retrieval_cfg.num_neighbours:
       from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
       from eval.go import index_cache  # pylint: disable=g-import-not-at-top
@@ -67,6 +76,9 @@ class NetworkPlayer:
           index_cache.index_for(run, retrieval_cfg.index))
       self._k, self._m = (retrieval_cfg.num_neighbours,
                           retrieval_cfg.next_moves)
+      if retrieve_at == "node":
+        self._retrieve_params, self._retrieve = retrieval.in_graph(
+            self._retriever, self._k, self._m)
     if simulations is not None and simulations < 0:
       raise ValueError(f"simulations must be >= 0, got {simulations}")
     self.name = f"arena-{runs.resolve_run_dir(run).name}"
@@ -122,10 +134,12 @@ class NetworkPlayer:
     key = (game, count)
     first = key not in self._searches
     if first:
-      self._searches[key] = actor_lib.make_search(game, self._nets, count)
+      self._searches[key] = actor_lib.make_search(
+          game, self._nets, count, retrieve=self._retrieve)
     rng = jax.random.fold_in(jax.random.key(self.seed), len(history))
     start = time.perf_counter()
-    out = self._searches[key](self._params, batch, neighbours, rng)
+    out = self._searches[key](self._params, batch, neighbours, rng,
+                              self._retrieve_params)
     action = int(np.asarray(out.action)[0])
     if not first:  # A first call's time is mostly compilation.
       per_sim = (time.perf_counter() - start) / count
@@ -134,7 +148,8 @@ class NetworkPlayer:
     elif self._seconds_per_sim is None and seconds is not None:
       # Time a second search now, so the next move can size its own.
       start = time.perf_counter()
-      self._searches[key](self._params, batch, neighbours, rng)
+      self._searches[key](self._params, batch, neighbours, rng,
+                          self._retrieve_params)
       self._seconds_per_sim = (time.perf_counter() - start) / count
     return action
 

@@ -323,7 +323,8 @@ class GoPosition:
 
 def make_network_bot(spec: str, run: str, simulations: int,
                      game: pyspiel.Game, player_id: int,
-                     step: int | None = None) -> NetworkBot:
+                     step: int | None = None,
+                     retrieve_at: str = "node") -> NetworkBot:
   """Our Go network `run` for seat `player_id` of `game`.
 
   Args:
@@ -334,6 +335,7 @@ def make_network_bot(spec: str, run: str, simulations: int,
     game: OpenSpiel's go.
     player_id: 0 (Black) or 1 (White).
     step: the run's checkpoint (default the latest).
+    retrieve_at: with retrieval, "node" or "root" (`NetworkPlayer`).
 
   Raises:
     eval.players.PlayerSpecError: not a Go agent, or trained on another
@@ -345,7 +347,8 @@ def make_network_bot(spec: str, run: str, simulations: int,
   from eval.go import network_player  # pylint: disable=g-import-not-at-top
   try:
     player = network_player.NetworkPlayer(run, step=step,
-                                          simulations=simulations)
+                                          simulations=simulations,
+                                          retrieve_at=retrieve_at)
   except (CheckpointError, ValueError) as e:
     raise players_lib.PlayerSpecError(f"player {spec!r}: {e}") from None
   if not player.supports(size):

@@ -7,16 +7,18 @@ import io
 import json
 import shutil
 
+import jax
 import numpy as np
 import pytest
 
 from agents.core import ann, columns
 from agents.go_retrieval import data as data_lib
-from agents.go_retrieval import retrieval
+from agents.go_retrieval import actor, retrieval
 from arena import cli
 from eval.go import gtp_server, index_cache, network_player
 from eval.go import positions as positions_lib
 from games.go import coords, symmetry
+from games.go import env as go_env
 from tests.eval.go.random_games import write_random_games
 
 
@@ -159,6 +161,48 @@ def _two_moves(player) -> None:
 
 def test_a_retrieval_network_trains_and_plays_with_its_index(retrieval_run):
   _two_moves(network_player.NetworkPlayer(str(retrieval_run), simulations=8))
+
+
+def test_a_search_retrieves_at_every_node_it_expands(retrieval_run):
+  player = network_player.NetworkPlayer(str(retrieval_run), simulations=8)
+  retriever = player._retriever  # pylint: disable=protected-access
+  game = go_env.make_go(9)
+  root = go_env.jit_step(game, game.init(jax.random.key(0)), 40)
+  batch = jax.tree.map(lambda x: x[None], root)
+  fields = dict(board=np.asarray(batch.board),
+                player=np.asarray(batch.current_player, np.int8),
+                superko=np.asarray(batch.analysis.superko),
+                last_move=np.asarray(batch.last_move))
+  # In the program, the same keys and neighbours as on the host.
+  k, m = player._k, player._m  # pylint: disable=protected-access
+  params, retrieve = retrieval.in_graph(retriever, k, m)
+  inside = jax.jit(retrieve)(params, batch)
+  outside = retriever.neighbours(fields, k, m)
+  for a, b in zip(inside, outside):
+    np.testing.assert_allclose(np.asarray(a), b, atol=1e-5)
+  # One index search per simulation, each for a child position, not the
+  # root.
+  asked = []
+  search_index = retriever.neighbours
+
+  def counting(batch, k, m, exclude_games=None, keys=None):
+    asked.append(np.array(keys))
+    return search_index(batch, k, m, exclude_games, keys)
+
+  retriever.neighbours = counting
+  search = actor.make_search(game, player._nets, 8, retrieve=retrieve)  # pylint: disable=protected-access
+  out = search(player._params, batch, outside, jax.random.key(1), params)  # pylint: disable=protected-access
+  out.action.block_until_ready()
+  assert len(asked) == 8
+  root_key = retriever.key_net.keys(fields)
+  assert all(not np.allclose(k, root_key, atol=1e-5) for k in asked)
+
+
+def test_where_a_search_retrieves_is_checked(retrieval_run):
+  with pytest.raises(ValueError, match="retrieve_at must be one of"):
+    network_player.NetworkPlayer(str(retrieval_run), retrieve_at="leaf")
+  _two_moves(network_player.NetworkPlayer(str(retrieval_run), simulations=8,
+                                          retrieve_at="root"))
 
 
 def _without_its_index(run, tmp_path):

@@ -2,7 +2,6 @@
 
 import collections
 import json
-import os
 import pathlib
 import re
 import shutil
@@ -201,6 +200,12 @@ ONE = '[[players]]\nname = "a"\nspec = "random"\n'
     ('game = "kuhn_poker"\nworkers = 0\n' + TWO, "workers must be >= 1"),
     ('game = kuhn_poker\n' + TWO, "not valid TOML"),
     (TWO, "missing key 'game'"),
+    ('game = "kuhn_poker"\ngauntlet = "z"\n' + TWO,
+     "gauntlet names 'z', not a player of the file (x, y)"),
+    ('game = "kuhn_poker"\ngauntlet = ["x", "y"]\n' + TWO,
+     "gauntlet names every player"),
+    ('game = "kuhn_poker"\ngauntlet = 3\n' + TWO,
+     "gauntlet must be a player name or an array of them"),
 ])
 def test_bad_spec_is_one_line_exit_2(tmp_path, capsys, body, message):
   path = tmp_path / "bad.toml"
@@ -209,6 +214,26 @@ def test_bad_spec_is_one_line_exit_2(tmp_path, capsys, body, message):
   err = capsys.readouterr().err
   assert message in err and "Traceback" not in err, err
   assert len(err.strip().splitlines()) == 1
+
+
+def test_a_gauntlet_plays_only_its_players_pairs(tmp_path):
+  path = tmp_path / "g.toml"
+  path.write_text('game = "kuhn_poker"\ngames_per_pair = 4\n'
+                  'gauntlet = "x"\n' + TWO +
+                  '[[players]]\nname = "z"\nspec = "random"\n')
+  spec = tournament_spec.load_spec(path)
+  assert spec.gauntlet == ("x",)
+  assert [(a.name, b.name) for a, b, _ in tournament.pairs(spec)] == [
+      ("x", "y"), ("x", "z")]
+  assert tournament.run(spec) == (8, 8)
+  assert {tuple(sorted(r[2:4])) for r in _rows(spec.store)} == {
+      ("x", "y"), ("x", "z")}
+  # The same pairs, and so the same games, as the round robin's.
+  path.write_text(path.read_text().replace('gauntlet = "x"\n', ""))
+  robin = tournament_spec.load_spec(path)
+  assert {p for _, _, p in tournament.pairs(spec)} < {
+      p for _, _, p in tournament.pairs(robin)}
+  assert tournament.run(robin) == (4, 12)
 
 
 def test_unreadable_run_and_missing_files_exit_2(tmp_path, capsys):

@@ -188,6 +188,7 @@ def test_network_specs_choose_the_search(go_run):
     ("runs/a:sims=64", ("runs/a", None, "sims=64")),
     ("runs/a@12:sims=0", ("runs/a", 12, "sims=0")),
     ("runs/a@12:greedy", ("runs/a", 12, "greedy")),
+    ("runs/a:sims=8,retrieve=root", ("runs/a", None, "sims=8,retrieve=root")),
 ])
 def test_sims_specs_parse_and_format_back(spec, parsed):
   assert players.parse_run_spec(spec) == parsed
@@ -282,8 +283,9 @@ def test_unknown_engine_path_is_a_one_line_error(tmp_path, capsys):
     ("gnugo", "'gnugo:L' with a level L from 0"),
     ("gtp:", "'gtp:' needs the engine's command line"),
     ("gtp:'unclosed", "cannot split the engine command line"),
-    ("runs/go9:sims=many", "':sims=N' needs a whole number"),
-    ("runs/go9:sims=-1", "':sims=N' needs a whole number"),
+    ("runs/go9:sims=many", "needs a whole number"),
+    ("runs/go9:sims=-1", "needs a whole number"),
+    ("runs/go9:sims=8,retrieve=leaf", "needs a whole number"),
 ])
 def test_malformed_specs_are_one_line_errors(tmp_path, capsys, spec, message):
   path = _write_spec(tmp_path / "bad.toml", {"random": "random", "x": spec})

@@ -9,12 +9,14 @@ trial's first step for the memory-reset control.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+import dataclasses
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from agents.ada.networks import Memory, Networks, Params
+from games.xland.play import MemoryPolicy
 from games.xland.trials import Observation
 
 
@@ -22,18 +24,6 @@ class ActorOutput(NamedTuple):
   """What the learner needs of each step besides the action."""
   log_prob: jax.Array  # [B] float32: log-probability of the action taken
   value: jax.Array  # [B] float32: the value estimate before the step
-
-
-class MemoryPolicy(NamedTuple):
-  """A policy with memory over a batch of B environments.
-
-  init(batch) -> memory.
-  step(memory, obs, reset, key) -> (action [B] int32, memory): obs leaves
-    [B, ...], reset [B] bool clears those environments' memories first.
-  """
-  init: Callable[[int], Memory]
-  step: Callable[[Memory, Observation, jax.Array, jax.Array],
-                 tuple[jax.Array, Memory]]
 
 
 def select_action(networks: Networks, params: Params, memory: Memory,
@@ -65,15 +55,23 @@ def select_action(networks: Networks, params: Params, memory: Memory,
   return action, ActorOutput(log_prob=log_prob, value=value), memory
 
 
+@dataclasses.dataclass(frozen=True)
+class _PolicyStep:
+  """`MemoryPolicy.step` of the network, its parameters an input (a value:
+  the same network and mode compare equal, so evaluation compiles once)."""
+  networks: Networks
+  greedy: bool
+
+  def __call__(self, params: Params, memory: Memory, obs: Observation,
+               reset: jax.Array, key: jax.Array) -> tuple[jax.Array, Memory]:
+    action, _, memory = select_action(self.networks, params, memory, obs,
+                                      reset, key, self.greedy)
+    return action, memory
+
+
 def memory_policy(networks: Networks, params: Params,
                   greedy: bool = False) -> MemoryPolicy:
   """`params` as a `MemoryPolicy` (sampling unless `greedy`)."""
-
-  def step(memory: Memory, obs: Observation, reset: jax.Array,
-           key: jax.Array) -> tuple[jax.Array, Memory]:
-    action, _, memory = select_action(networks, params, memory, obs, reset,
-                                      key, greedy)
-    return action, memory
-
-  return MemoryPolicy(init=networks.initial_memory, step=step)
+  return MemoryPolicy(init=networks.initial_memory,
+                      step=_PolicyStep(networks, greedy), params=params)
 

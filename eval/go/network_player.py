@@ -91,6 +91,11 @@ class NetworkPlayer:
     self._searches: dict[tuple[Go, int], Any] = {}
     self._seconds_per_sim: float | None = None
 
+  @property
+  def retrieves(self) -> bool:
+    """Whether the network reads retrieved neighbours."""
+    return self._retriever is not None
+
   def supports(self, board_size: int) -> bool:
     return board_size == self._board_size
 

@@ -52,10 +52,14 @@ class MemoryPolicy(NamedTuple):
       `trials.Observation` with leaves [B, ...], `reset` [B] bool marks the
       environments whose memory is cleared before this step's input is read,
       `key` one PRNG key for the batch; `action` [B] int32.
+    params: None, or the policy's parameters (a pytree): then `step` takes
+      them first, `step(params, memory, obs, reset, key)`, and they are an
+      input of the compiled program, so the same policy with new
+      parameters (an agent evaluated during training) compiles nothing.
   """
   init: Callable[[int], Any]
-  step: Callable[[Any, trials.Observation, jax.Array, chex.PRNGKey],
-                 tuple[jax.Array, Any]]
+  step: Callable[..., tuple[jax.Array, Any]]
+  params: Any = None
 
 
 def _no_memory(batch: int) -> tuple[()]:
@@ -104,11 +108,13 @@ class _Outcome(NamedTuple):
 
 def _play_batch(policy: Any, config: trials.TrialsConfig, tasks: trials.Task,
                 task_index: jax.Array, env_keys: chex.PRNGKey,
-                key: chex.PRNGKey, memory_reset: jax.Array) -> _Outcome:
+                key: chex.PRNGKey, memory_reset: jax.Array,
+                params: Any = None) -> _Outcome:
   """One episode in each of B environments.
 
   Args:
-    policy: has `init` and `step` (`MemoryPolicy`); static.
+    policy: has `init` and `step` (`MemoryPolicy`, its `params` None);
+      static.
     config: static.
     tasks: all tasks, leaves [N, ...].
     task_index: [B] int32, each environment's task.
@@ -116,8 +122,11 @@ def _play_batch(policy: Any, config: trials.TrialsConfig, tasks: trials.Task,
     key: the policy's key for this batch.
     memory_reset: [] bool: clear memory at each trial's start, not only at
       the episode's.
+    params: the policy's parameters, when its `step` takes them.
   """
   batch = task_index.shape[0]
+  act = policy.step if params is None else functools.partial(policy.step,
+                                                              params)
   num_trials = config.num_trials
   state = jax.vmap(trials.init, in_axes=(0, None, 0))(
       env_keys, config, trials.task_at(tasks, task_index))
@@ -127,7 +136,7 @@ def _play_batch(policy: Any, config: trials.TrialsConfig, tasks: trials.Task,
     state, memory = carry
     obs = state.observation
     reset = jnp.where(memory_reset, obs.trial_start, obs.episode_start)
-    action, memory = policy.step(memory, obs, reset, step_key)
+    action, memory = act(memory, obs, reset, step_key)
     state, out = step_env(state, action)
     return (state, memory), (out.trial_done, out.trial, out.success,
                              out.trial_return)
@@ -162,7 +171,8 @@ def compile_policy(policy: Any, config: trials.TrialsConfig) -> Callable[..., An
   It compiles once per batch shape; `memory_reset` is an input, so the agent
   and its memory-reset control share the program. A hashable policy's
   program is kept for later calls (the last 16), so evaluating again, or
-  the random control again, compiles nothing.
+  the random control again, compiles nothing; a policy with `params` is
+  keyed without them (they are an input), so new parameters reuse it.
   """
   if not callable(getattr(policy, "init", None)) or not callable(
       getattr(policy, "step", None)):
@@ -171,11 +181,16 @@ def compile_policy(policy: Any, config: trials.TrialsConfig) -> Callable[..., An
   if not isinstance(config, trials.TrialsConfig):
     raise TypeError(f"config must be a trials.TrialsConfig, got "
                     f"{type(config).__name__}")
+  params = getattr(policy, "params", None)
+  if params is not None:
+    policy = policy._replace(params=None)
   try:
     hash(policy)
   except TypeError:
-    return _compile_cached.__wrapped__(policy, config)
-  return _compile_cached(policy, config)
+    run = _compile_cached.__wrapped__(policy, config)
+  else:
+    run = _compile_cached(policy, config)
+  return run if params is None else functools.partial(run, params=params)
 
 
 def is_random(policy: Any) -> bool:

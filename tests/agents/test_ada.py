@@ -12,7 +12,7 @@ import numpy as np
 import optax
 import pytest
 
-from agents.ada import losses, networks
+from agents.ada import actor, losses, networks
 from agents.ada.config import AdaConfig, NetworkConfig
 from agents.core import make_mesh, make_update
 from agents.core.learner import init_train_state
@@ -107,6 +107,18 @@ def test_refresh_recomputes_the_cache_under_new_parameters():
                               net.refresh(new, memory))
   np.testing.assert_allclose(fresh, want, atol=1e-5)
   assert np.abs(np.asarray(stale - want)).max() > 1e-4  # the cache matters
+
+
+def test_a_policy_of_new_parameters_reuses_the_compiled_episodes():
+  # Evaluation during training plays a new policy every time: its program
+  # is keyed by the network, not the parameters.
+  net = networks.make_networks(NetworkConfig(memory="gru", **SMALL), TRIALS)
+  old, new = net.init(jax.random.key(0)), net.init(jax.random.key(9))
+  a, b = actor.memory_policy(net, old), actor.memory_policy(net, new)
+  assert a.params is old and b.params is new
+  assert a._replace(params=None) == b._replace(params=None)
+  assert actor.memory_policy(net, old, greedy=True)._replace(
+      params=None) != a._replace(params=None)
 
 
 def test_gae_advantages_by_hand():

@@ -208,6 +208,36 @@ def test_batches_compile_once_and_do_not_change_worlds():
   np.testing.assert_array_equal(got[1], want[1])
 
 
+def _patient_step(patience, memory, obs, reset, key):
+  """`_counter_step` with its patience a parameter."""
+  del obs, key
+  count = jnp.where(reset, 0, memory)
+  action = jnp.where(count >= patience, FORWARD, TURN_LEFT).astype(jnp.int32)
+  return action, count + 1
+
+
+def test_a_policy_with_parameters_compiles_once_for_all_their_values():
+  traced = []
+
+  def init(batch):
+    traced.append(batch)
+    return _counter_init(batch)
+
+  def patience(p):
+    return trials_eval.MemoryPolicy(init=init, step=_patient_step,
+                                    params=jnp.int32(p))
+
+  got = _play(patience(PATIENCE))
+  want = _play(COUNTER)
+  np.testing.assert_array_equal(got[0], want[0])
+  np.testing.assert_array_equal(got[1], want[1])
+  # Another value: other play (no waiting: every trial succeeds at once),
+  # the same program.
+  success, _ = _play(patience(0))
+  assert success[EASY].all()
+  assert traced == [BATCH]
+
+
 def test_evaluate_by_hand():
   out = trials_eval.evaluate(COUNTER, TASK_SET, CFG, episodes=EPISODES,
                              seed=0, batch_size=BATCH)

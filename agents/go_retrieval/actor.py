@@ -6,12 +6,13 @@ rules as the model: a node's state is a `games.go.GoState`, stepped by
 `game.step`; the network gives each node's prior and value. Rewards are the
 game's returns at the move that ends it (two passes, the move limit); the
 players alternate, so each edge has discount -1 (0 once the game is over).
-With retrieval, by default the root's K neighbours (one index search per
-move, as in Humphreys et al. 2022) are read by the network at every node of
-that search; with `retrieve` each expanded node gets its own neighbours,
-which is what the network saw in training (each position with its own
-neighbours): the bundled network, trained that way, plays far better so
-(benchmarks/go_retrieval_results.md).
+With retrieval and no `retrieve` function, the root's K neighbours (one
+index search per move, as in Humphreys et al. 2022) are read by the network
+at every node of that search; with `retrieve` each expanded node gets its
+own neighbours, which is what the network saw in training (each position
+with its own neighbours). The bundled network plays far better so
+(benchmarks/go_retrieval_results.md), and `eval.go.network_player` does
+it by default.
 
 `make_search(game, nets, num_simulations)` returns a jitted
 `search(params, states, neighbours, key, retrieve_params=None)

@@ -12,10 +12,10 @@ def add_parser(sub) -> None:
       "tournament", help="play a resumable round robin and rate the players",
       description="Play the round robin (or gauntlet) of the tournament file "
       "SPEC (TOML: game, [[players]] name/spec, games_per_pair, seed, "
-      "workers, store, plot, gauntlet), storing each game in SQLite as it ends; a killed tournament "
-      "resumes where it stopped. Prints scores, Elo with bootstrap "
-      "intervals, Nash averaging and each pair's wins, draws and losses, and "
-      "writes a PNG of the ratings.")
+      "workers, store, plot, gauntlet), storing each game in SQLite as it "
+      "ends; a killed tournament resumes where it stopped. Prints scores, "
+      "Elo with bootstrap intervals, Nash averaging and each pair's wins, "
+      "draws and losses, and writes a PNG of the ratings.")
   parser.add_argument("spec", metavar="SPEC", help="tournament file (.toml)")
   parser.add_argument("--workers", type=int, metavar="N",
                       help="parallel game processes (default: the file's "

@@ -182,8 +182,8 @@ def compile_policy(policy: Any, config: trials.TrialsConfig) -> Callable[..., An
     raise TypeError(f"config must be a trials.TrialsConfig, got "
                     f"{type(config).__name__}")
   params = getattr(policy, "params", None)
-  if params is not None:
-    policy = policy._replace(params=None)
+  if params is not None:  # Keyed without them: they are an input.
+    policy = MemoryPolicy(init=policy.init, step=policy.step)
   try:
     hash(policy)
   except TypeError:

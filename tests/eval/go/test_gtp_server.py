@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from arena import cli, gtp
-from eval.go import gtp_server
+from eval.go import gtp_record, gtp_server
 from eval.go.gtp_clock import move_budget
 from eval.go.gtp_server import GTPServer
 from eval.go.players import RESIGN, GoPlayer, RandomPlayer
@@ -767,7 +767,7 @@ def test_arena_gtp_names_the_agents_for_an_unknown_one(with_gtp, capsys):
 
 
 def test_scores_are_written_as_gtp_wants_them():
-  assert gtp_server.format_score(-2.0) == "W+2"
-  assert gtp_server.format_score(0.5) == "B+0.5"
-  assert gtp_server.format_score(0.0) == "0"
-  assert gtp_server.area_margin(np.zeros(81, np.int8), 7.5) == -7.5
+  assert gtp_record.format_score(-2.0) == "W+2"
+  assert gtp_record.format_score(0.5) == "B+0.5"
+  assert gtp_record.format_score(0.0) == "0"
+  assert gtp_record.area_margin(np.zeros(81, np.int8), 7.5) == -7.5

@@ -12,10 +12,11 @@ reward (`1 - 0.9 * t / T` on reaching the goal at step t of T, else 0) and
 view, driven by its own functions (`xminigrid.core`). A trial ends when the
 goal is reached (success) or after `trial_length` steps; the world is then
 placed anew (xminigrid's reset of the layout with the same task: objects and
-agent at random free cells, from `fold_in(episode key, trial index)`), and
-after K trials the episode is over. All of it happens inside `step`, so a
-batch of environments runs in one jitted `vmap`/`scan` with no host round
-trip.
+agent at random free cells, from `fold_in(episode key, trial index)`), or,
+with `same_world`, put back as the episode's first trial found it (AdA's
+reset to the initial state); after K trials the episode is over. All of it
+happens inside `step`, so a batch of environments runs in one jitted
+`vmap`/`scan` with no host round trip.
 
 The agent observes the goal but not the rules (as AdA's agents do), its view,
 the previous action and reward, and where it stands in the episode (see
@@ -80,11 +81,16 @@ class TrialsConfig:
       for the layout (3 * height * width, 243 on 9x9). See `trial_length`.
     view_size: side of the agent's square view (odd; xminigrid's XLand
       default is 5).
+    same_world: every trial starts from the episode's first placement of
+      objects and agent, as AdA's trials reset the world to its initial
+      state; False: each trial is placed anew (`fold_in(key, trial)`), as
+      XLand-MiniGrid's meta-RL baselines reset it.
   """
   layout: str = "R1-9x9"
   num_trials: int = 4
   steps_per_trial: int | None = None
   view_size: int = 5
+  same_world: bool = False
 
   def __post_init__(self):
     enc.env_id(self.layout)  # raises on an unknown layout
@@ -99,6 +105,9 @@ class TrialsConfig:
         self.view_size % 2 == 0):
       raise ValueError(
           f"view_size must be an odd integer >= 3, got {self.view_size!r}")
+    if not isinstance(self.same_world, (bool, np.bool_)):
+      raise ValueError(
+          f"same_world must be true or false, got {self.same_world!r}")
 
   @property
   def trial_length(self) -> int:
@@ -365,7 +374,9 @@ def step(state: TrialsState, action: jax.Array, config: TrialsConfig,
         (goal, rules, tiles))
     key = jnp.where(new_episode, next_key, key)
     trial = jnp.where(new_episode, 0, trial)
-  fresh = _place(config, jax.random.fold_in(key, trial), goal, rules, tiles)
+  placement = 0 if config.same_world else trial
+  fresh = _place(config, jax.random.fold_in(key, placement), goal, rules,
+                 tiles)
   next_world = _where(restart, fresh, stepped)
   next_trial = jnp.where(restart, trial, state.trial)
 

@@ -3,6 +3,7 @@ trial resets, success and the step limit, the episode's end, the agent's
 inputs, xminigrid's own step, vmap, determinism and errors."""
 
 import collections
+import dataclasses
 import functools
 import itertools
 
@@ -230,6 +231,29 @@ def test_each_trial_starts_from_the_task_with_its_rules_and_a_new_placement():
     moved += sum(not (np.array_equal(g0, g1) and np.array_equal(p0, p1))
                  for (g0, p0), (g1, p1) in itertools.pairwise(grids))
   assert moved >= 6  # of 8 trial changes (a repeat has odds ~1e-5)
+
+
+def test_same_world_starts_every_trial_as_the_first_and_changes_nothing_else():
+  keys, actions, (obs, out, worlds) = _random_run()
+  same = dataclasses.replace(CFG, same_world=True)
+  obs_s, out_s, worlds_s = _fetch(batched_rollout(same, keys, TASKS, actions))
+  for b in range(4):
+    starts = np.flatnonzero(obs_s.trial_start[b])
+    assert len(starts) == CFG.num_trials
+    first = (worlds_s.grid[b][0], worlds_s.agent.position[b][0],
+             worlds_s.agent.direction[b][0])
+    for i in starts:  # each trial's start is the episode's first placement
+      np.testing.assert_array_equal(worlds_s.grid[b][i], first[0])
+      np.testing.assert_array_equal(worlds_s.agent.position[b][i], first[1])
+      assert worlds_s.agent.direction[b][i] == first[2]
+      assert worlds_s.step_num[b][i] == 0
+    # Trial 1 is the same episode as without `same_world`.
+    end = starts[1]
+    np.testing.assert_array_equal(worlds_s.grid[b][:end],
+                                  worlds.grid[b][:end])
+    np.testing.assert_array_equal(out_s.reward[b][:end], out.reward[b][:end])
+  with pytest.raises(ValueError, match="same_world"):
+    trials.TrialsConfig(same_world="yes")
 
 
 def test_episode_done_is_set_exactly_once_and_the_end_is_absorbing():

@@ -53,7 +53,7 @@ def _add_games(sub) -> None:
   p = sub.add_parser(
       "games", help="expert games from GNU Go self-play, as SGF shards",
       description="GNU Go plays itself over GTP (--chinese-rules "
-      "--capture-all-dead --play-out-aftermath --never-resign, so RE is the "
+      "--positional-superko --capture-all-dead --play-out-aftermath --never-resign, so RE is the "
       "area score of the final position) after a few random opening moves off the first "
       "two lines. Games go to DIR as xz-compressed SGF shards, one game per "
       "line, each written once complete, with manifest.json. Rerunning the "
@@ -142,6 +142,8 @@ def _positions(args: argparse.Namespace) -> int:
         f"distinct in train {meta['distinct_positions']['train']}); "
         f"recorded result and area score disagree in "
         f"{meta['result_disagreements']} games; out {args.out}", flush=True)
+  if positions.skipped_message(meta):
+    print(positions.skipped_message(meta), flush=True)
   return EXIT_OK
 
 

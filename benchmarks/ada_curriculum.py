@@ -12,7 +12,9 @@ held-out tasks.
   # memory-reset and random controls (`arena eval trials`); a table and
   # JSON:
   python benchmarks/ada_curriculum.py adaptation RUN_DIR [RUN_DIR ...]
-      [--tasks 1000] [--episodes 2] [--json OUT]
+      [--tasks 1000] [--episodes 2] [--split test|train] [--json OUT]
+  # (--split train: fresh tasks of the training structures instead, none in
+  # the training pool: adaptation on the training distribution.)
 
   # Curricula compared: one run per curriculum kind (uniform, noop_filter,
   # plr), each for the same wall-clock budget, resumable (rerun the same
@@ -35,6 +37,7 @@ import sys
 import time
 
 import jax
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -43,6 +46,7 @@ from agents.core import make_mesh, registry, replicate, runs  # pylint: disable=
 from agents.core import configs  # pylint: disable=g-import-not-at-top
 from eval.xland import task_sets, trials_eval  # pylint: disable=g-import-not-at-top
 from games import xland  # pylint: disable=g-import-not-at-top
+from games.xland import canonical  # pylint: disable=g-import-not-at-top
 from selfplay import drivers, task_mode  # pylint: disable=g-import-not-at-top
 
 CURRICULA = ("uniform", "noop_filter", "plr")
@@ -82,15 +86,47 @@ def throughput(args) -> None:
                     "rows": rows}, path=args.json)
 
 
-def _held_out(run_dir: pathlib.Path, num_tasks: int) -> pathlib.Path:
-  """The run's held-out tasks (its generator's test split) as a task-set
-  file beside the run (written once)."""
+def _evaluation_tasks(run_dir: pathlib.Path, num_tasks: int,
+                      split: str) -> pathlib.Path:
+  """The tasks a run is judged on, as a task-set file beside the run
+  (written once).
+
+  split "test": its held-out tasks (its generator's test split: structures
+  never trained on). "train": tasks of its training structures that are not
+  in its training pool (drawn under the next seed, the pool's tasks
+  removed), which separates adaptation on the training distribution from
+  generalisation to unseen structures.
+  """
   config = runs.read_config(run_dir)
   tasks = config.tasks
-  path = run_dir / f"heldout-{num_tasks}.xz"
-  if not path.exists():
-    task_sets.save_task_set(xland.generate(tasks.generator, num_tasks,
-                                           tasks.seed, split="test"), path)
+  name = "heldout" if split == "test" else "fresh-train"
+  path = run_dir / f"{name}-{num_tasks}.xz"
+  if path.exists():
+    return path
+  if split == "test":
+    task_set = xland.generate(tasks.generator, num_tasks, tasks.seed,
+                              split="test")
+  else:
+    pool = xland.generate(tasks.generator, tasks.num_train, tasks.seed,
+                          split="train")
+    seen = {row.tobytes() for row in canonical.canonical_keys(
+        pool.goals, pool.rules, pool.init_tiles)}
+    draw = xland.generate(tasks.generator, 4 * num_tasks, tasks.seed + 1,
+                          split="train")
+    keys = canonical.canonical_keys(draw.goals, draw.rules, draw.init_tiles)
+    fresh = [i for i, row in enumerate(keys) if row.tobytes() not in seen]
+    if len(fresh) < num_tasks:
+      raise SystemExit(
+          f"only {len(fresh)} of {draw.num_tasks} fresh draws of the training "
+          f"structures are outside the pool; ask for --tasks <= {len(fresh)}")
+    keep = np.asarray(fresh[:num_tasks])
+    task_set = draw._replace(goals=draw.goals[keep], rules=draw.rules[keep],
+                             init_tiles=draw.init_tiles[keep],
+                             num_rules=draw.num_rules[keep])
+    print(f"{run_dir}: {len(fresh)} of {draw.num_tasks} draws of the training "
+          f"structures are not in the {pool.num_tasks:,}-task pool; the first "
+          f"{num_tasks} are used", flush=True)
+  task_sets.save_task_set(task_set, path)
   return path
 
 
@@ -98,7 +134,7 @@ def adaptation(args) -> None:
   results = {}
   for run in args.runs:
     run_dir = runs.resolve_run_dir(run)
-    path = _held_out(run_dir, args.tasks)
+    path = _evaluation_tasks(run_dir, args.tasks, args.split)
     start = time.perf_counter()
     result = trials_eval.evaluate_agent(
         str(run_dir), path, episodes=args.episodes, seed=args.seed,
@@ -108,13 +144,15 @@ def adaptation(args) -> None:
     results[str(run)] = result
     from rich.console import Console  # pylint: disable=g-import-not-at-top
     Console().print(trials_eval.trials_table(
-        result, title=f"{run} (step {result['step']}), {args.tasks} held-out "
-        f"tasks x {args.episodes} episodes"))
+        result, title=f"{run} (step {result['step']}), {args.tasks} "
+        f"{'held-out' if args.split == 'test' else 'fresh training-structure'}"
+        f" tasks x {args.episodes} episodes"))
     agent = result["agent"]["success_mean"]
     reset = result["memory_reset"]["success_mean"]
-    print(json.dumps({"run": str(run), "trial_K_over_1": round(
-        agent[-1] / max(agent[0], 1e-9), 3), "memory_reset_K_over_1": round(
-            reset[-1] / max(reset[0], 1e-9), 3)}), flush=True)
+    ratio = lambda x: round(x[-1] / max(x[0], 1e-9), 3)
+    print(json.dumps({"run": str(run), "split": args.split,
+                      "trial_K_over_1": ratio(agent),
+                      "memory_reset_K_over_1": ratio(reset)}), flush=True)
   common.emit_json({"device": common.device_name(), "runs": results},
                    path=args.json)
 
@@ -137,7 +175,7 @@ def curricula(args) -> None:
       spent += time.monotonic() - start
       meta.write_text(json.dumps({"seconds": spent}))
     run_dirs.append(str(run_dir))
-  args.runs = run_dirs
+  args.runs, args.split = run_dirs, "test"
   adaptation(args)
 
 
@@ -155,6 +193,10 @@ def main() -> None:
     p = sub.add_parser(name)
     if name == "adaptation":
       p.add_argument("runs", nargs="+")
+      p.add_argument("--split", choices=("test", "train"), default="test",
+                     help="test: held-out structures (default); train: "
+                     "fresh tasks of the training structures, the training "
+                     "pool's removed")
     else:
       p.add_argument("--out", required=True)
       p.add_argument("--config", default="ada_xland9")

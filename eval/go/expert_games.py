@@ -9,12 +9,13 @@ A game: k random opening moves (k uniform in `opening_moves`, inclusive),
 Black first, each on a point off the first two lines drawn uniformly from
 those GNU Go accepts; then GNU Go plays both sides until two passes in a
 row or `max_moves` moves in all. GNU Go runs with `--chinese-rules
---capture-all-dead --play-out-aftermath --never-resign`: it captures every
-dead stone before passing, so its `final_score` (the RE property) is the
-Tromp-Taylor area score of the final position less komi, and every game
-ends scored. (Records of games that ended by resignation, "B+R"/"W+R", are
-still read.) Everything random
-in game i comes from `np.random.default_rng([seed, i])`, including GNU Go's
+--positional-superko --capture-all-dead --play-out-aftermath
+--never-resign`: it obeys our rules' superko (see `LEGACY_GNUGO_OPTIONS`
+for directories begun without it) and captures every dead stone before
+passing, so its `final_score` (the RE property) is the Tromp-Taylor area
+score of the final position less komi, and every game ends scored.
+(Records of games that ended by resignation, "B+R"/"W+R", are still read.)
+Everything random in game i comes from `np.random.default_rng([seed, i])`, including GNU Go's
 own seed (`set_random_seed`), so each game is reproducible from its index
 alone, whichever worker plays it.
 
@@ -56,8 +57,14 @@ from games.go import coords
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
-GNUGO_OPTIONS = ("--chinese-rules", "--capture-all-dead", "--play-out-aftermath",
-                 "--never-resign")
+GNUGO_OPTIONS = ("--chinese-rules", "--positional-superko",
+                 "--capture-all-dead", "--play-out-aftermath", "--never-resign")
+# GNU Go enforces only simple ko unless told otherwise, and 1 of the first
+# 8,600 games (generated with these options) repeats a position, which our
+# rules forbid (`eval.go.positions` leaves such a game out). A directory
+# begun with them goes on with them, so that its games stay alike.
+LEGACY_GNUGO_OPTIONS = ("--chinese-rules", "--capture-all-dead",
+                        "--play-out-aftermath", "--never-resign")
 MAX_GNUGO_BOARD_SIZE = 19
 RULES = "Tromp-Taylor"  # The RU property; see the module docstring.
 _GENMOVE_TIMEOUT_S = 600.0
@@ -288,7 +295,8 @@ def _atomic_write(path: pathlib.Path, data: bytes) -> None:
   os.replace(tmp, path)
 
 
-def _manifest(settings: _Settings, engine_version: str) -> dict:
+def _manifest(settings: _Settings, engine_version: str,
+              options: tuple[str, ...]) -> dict:
   return {
       "format": FORMAT_VERSION,
       "generator": "eval.go.expert_games",
@@ -296,16 +304,30 @@ def _manifest(settings: _Settings, engine_version: str) -> dict:
       "opening_moves": list(settings.opening_moves),
       "rules": RULES,
       "engine": engine_version,
-      "engine_options": list(GNUGO_OPTIONS),
+      "engine_options": list(options),
   }
 
 
+def _directory_options(out_dir: pathlib.Path) -> tuple[str, ...]:
+  """GNU Go's options for `out_dir`: the legacy ones where its manifest
+  records them, else `GNUGO_OPTIONS`."""
+  try:
+    have = json.loads((out_dir / MANIFEST).read_text())
+  except (OSError, ValueError):
+    return GNUGO_OPTIONS
+  if (isinstance(have, dict) and
+      have.get("engine_options") == list(LEGACY_GNUGO_OPTIONS)):
+    return LEGACY_GNUGO_OPTIONS
+  return GNUGO_OPTIONS
+
+
 def _check_or_write_manifest(out_dir: pathlib.Path, settings: _Settings,
-                             engine_version: str) -> int | None:
+                             engine_version: str,
+                             options: tuple[str, ...]) -> int | None:
   """Checks `out_dir`'s manifest against `settings` (all but `num_games`,
   which may grow) and records `settings`; returns the earlier `num_games`,
   None for a new directory."""
-  want = _manifest(settings, engine_version)
+  want = _manifest(settings, engine_version, options)
   path = out_dir / MANIFEST
   if not path.exists():
     if any(out_dir.glob("games-*.sgf.xz")):
@@ -414,13 +436,14 @@ def generate(out_dir: str | os.PathLike, *, num_games: int, level: int,
       komi=float(komi), games_per_shard=games_per_shard,
       max_moves=(default_max_moves(board_size) if max_moves is None
                  else max_moves))
-  argv = gtp_client.gnugo_argv(level, extra=GNUGO_OPTIONS)
-  engine_version = _engine_version(argv)
   out = pathlib.Path(out_dir)
   if out.exists() and not out.is_dir():
     raise ValueError(f"output directory {out} is a file")
+  options = _directory_options(out)
+  argv = gtp_client.gnugo_argv(level, extra=options)
+  engine_version = _engine_version(argv)
   out.mkdir(parents=True, exist_ok=True)
-  earlier = _check_or_write_manifest(out, settings, engine_version)
+  earlier = _check_or_write_manifest(out, settings, engine_version, options)
   if earlier is not None and earlier > settings.num_games:
     settings = dataclasses.replace(settings, num_games=earlier)
   # A last shard that a smaller run left short is played again, whole.

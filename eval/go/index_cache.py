@@ -201,8 +201,10 @@ def index_for(run: str | os.PathLike[str], index: str = "", *,
             f"index (cache {where})" if built else
             f"arena: indexing the expert games of {games} for {name} "
             f"(once; cache {where})", flush=True)
-      positions.build_positions(games, where / "positions",
-                                progress=progress)
+      store = positions.build_positions(games, where / "positions",
+                                        progress=progress)
+      if positions.skipped_message(store.meta):
+        print(f"arena: {positions.skipped_message(store.meta)}", flush=True)
       if built:
         added, entries = retrieval.add_new_games(where / "index",
                                                  where / "positions")

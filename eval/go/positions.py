@@ -16,10 +16,11 @@ targets, their positions are not), with the columns
   move_number  [S] int16      moves played before this position
   split        [S] int8       0 train, 1 retrieval, 2 test (by game, see below)
 
-and metadata: the game ids, the board size and komi, counts, and how often
+and metadata: the game ids, the board size and komi, counts, how often
 GNU Go's recorded result and our Tromp-Taylor score of the final position
-disagree. The split depends only on a hash of the game's id, so a game keeps
-its split when games are added; no game is in two splits, so a position can
+disagree, and the games left out for a move our rules forbid. The split
+depends only on a hash of the game's id, so a game keeps its split when
+games are added; no game is in two splits, so a position can
 never retrieve neighbours from its own game through the split alone.
 """
 
@@ -35,7 +36,7 @@ import numpy as np
 
 from agents.core import columns
 from eval.go import game_records
-from games.go import replay
+from games.go import coords, replay
 
 TRAIN, RETRIEVAL, TEST = 0, 1, 2
 SPLITS = ("train", "retrieval", "test")
@@ -79,9 +80,14 @@ def build_positions(sources: Iterable[str | os.PathLike] | str | os.PathLike,
     splits: how games are split.
     progress: show a progress bar.
 
+  A game with a move that Tromp-Taylor rules with positional superko
+  forbid (GNU Go, by default, enforces only simple ko; or a damaged record)
+  is left out: its id and the move are in the store's
+  `meta["skipped_games"]`, and it counts in no split.
+
   Raises:
-    ValueError: no games, games of different board sizes or komi, or an
-      illegal move in a record (naming the game).
+    ValueError: no games, games of different board sizes or komi, or no
+      game without an illegal move.
   """
   if next_moves < 1:
     raise ValueError(f"next_moves must be >= 1, got {next_moves}")
@@ -96,7 +102,7 @@ def build_positions(sources: Iterable[str | os.PathLike] | str | os.PathLike,
   if len(set(ids)) != len(ids):
     raise ValueError("two games share an id (GN); give each source its own "
                      "seed")
-  parts, disagreements = [], 0
+  parts, disagreements, skipped = [], 0, {}
   bar = _bar(progress, len(records))
   for start in range(0, len(records), _CHUNK_GAMES):
     chunk = records[start:start + _CHUNK_GAMES]
@@ -105,13 +111,14 @@ def build_positions(sources: Iterable[str | os.PathLike] | str | os.PathLike,
     actions = np.full((len(chunk), width), replay.PAD, np.int32)
     for i, r in enumerate(chunk):
       actions[i, :len(r.actions)] = r.actions
-    try:
-      played = replay.replay(actions, board_size=board_size, komi=komi)
-    except ValueError as e:
-      game, rest = str(e).split(",", 1)
-      index = start + int(game.split()[1])
-      raise ValueError(f"game {ids[index]}:{rest}") from None
+    played = replay.replay(actions, board_size=board_size, komi=komi,
+                           on_illegal="mark")
     for i, r in enumerate(chunk):
+      bad = int(played.first_illegal[i])
+      if bad >= 0:
+        vertex = coords.to_gtp(int(r.actions[bad]), board_size)
+        skipped[r.game_id] = f"move {bad + 1} ({vertex}) is illegal"
+        continue
       ours = float(played.scores[i])
       if r.ended == "passes" and np.isfinite(r.black_score) and (
           ours != r.black_score):
@@ -122,6 +129,10 @@ def build_positions(sources: Iterable[str | os.PathLike] | str | os.PathLike,
       bar.update(len(chunk))
   if bar:
     bar.close()
+  if not parts:
+    first = next(iter(skipped.items()))
+    raise ValueError(f"no game without an illegal move in {sources} (e.g. "
+                     f"game {first[0]}: {first[1]})")
   table = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
   distinct = {}
   for split in range(len(SPLITS)):
@@ -135,11 +146,25 @@ def build_positions(sources: Iterable[str | os.PathLike] | str | os.PathLike,
       positions={s: int((table["split"] == k).sum())
                  for k, s in enumerate(SPLITS)},
       distinct_positions=distinct,
-      games_per_split={s: int(sum(splits.of(i) == k for i in ids))
+      games_per_split={s: int(sum(splits.of(i) == k for i in ids
+                                  if i not in skipped))
                        for k, s in enumerate(SPLITS)},
-      result_disagreements=disagreements)
+      result_disagreements=disagreements, skipped_games=skipped)
   columns.write_columns(out_dir, table, meta)
   return columns.read_columns(out_dir)
+
+
+def skipped_message(meta: dict) -> str | None:
+  """One line naming the games a store left out (`build_positions`), or
+  None."""
+  skipped = meta.get("skipped_games") or {}
+  if not skipped:
+    return None
+  listed = "; ".join(f"{game}: {why}" for game, why in
+                     list(skipped.items())[:5])
+  more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+  return (f"left out {len(skipped)} game(s) with a move that Tromp-Taylor "
+          f"rules with positional superko forbid: {listed}{more}")
 
 
 def _rows(record: game_records.GameRecord, game: int,

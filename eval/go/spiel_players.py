@@ -55,10 +55,11 @@ from games.go import env as go_env
 from games.go import Go, GoState, coords
 from games.go import rules as rules_lib
 
-#: GNU Go's options for `gnugo:L`: Chinese (area) rules, every dead stone
-#: captured on the board (so that area scoring agrees), no resignation.
-GNUGO_OPTIONS = ("--chinese-rules", "--capture-all-dead",
-                 "--play-out-aftermath", "--never-resign")
+#: GNU Go's options for `gnugo:L`: Chinese (area) rules, positional superko
+#: (our rules'; GNU Go's default is simple ko), every dead stone captured on
+#: the board (so that area scoring agrees), no resignation.
+GNUGO_OPTIONS = ("--chinese-rules", "--positional-superko",
+                 "--capture-all-dead", "--play-out-aftermath", "--never-resign")
 #: Tree-search simulations per move of a Go run without `:sims=N`.
 DEFAULT_SIMULATIONS = 64
 #: The longest wait for one engine reply, in seconds (GNU Go at level 10

@@ -29,6 +29,10 @@ class Replayed(NamedTuple):
   lengths: np.ndarray  # [B] int32, moves in each game
   scores: np.ndarray  # [B] float32, Black's area minus White's, less komi
   ended: np.ndarray  # [B] bool, the game ended by two passes in a row
+  # [B] int32: the first illegal move's index (0-based), -1 where every
+  # move is legal (only with `on_illegal="mark"`; positions after it are
+  # the illegal move skipped and are not to be used).
+  first_illegal: np.ndarray | None = None
 
 
 @functools.partial(jax.jit, static_argnames=("game",))
@@ -56,12 +60,24 @@ def _replay(game: env.Go, actions: jax.Array):
 
 
 def replay(actions: np.ndarray, *, board_size: int = 9,
-           komi: float = 7.5) -> Replayed:
+           komi: float = 7.5, on_illegal: str = "raise") -> Replayed:
   """Replays games given as action ids [B, T] (int, `PAD` after the end).
 
+  Args:
+    actions: [B, T] action ids.
+    board_size: N.
+    komi: for the scores.
+    on_illegal: "raise" (an illegal move is an error) or "mark" (each game's
+      first illegal move is given in `first_illegal`, for the caller to
+      leave the game out).
+
   Raises:
-    ValueError: a move is illegal, naming the game's row and move number.
+    ValueError: a move is illegal (with "raise"), naming the game's row and
+      move number; an action outside the board.
   """
+  if on_illegal not in ("raise", "mark"):
+    raise ValueError(f"on_illegal must be 'raise' or 'mark', got "
+                     f"{on_illegal!r}")
   actions = np.asarray(actions, np.int32)
   if actions.ndim != 2:
     raise ValueError(f"actions must be [games, moves], got {actions.shape}")
@@ -75,10 +91,14 @@ def replay(actions: np.ndarray, *, board_size: int = 9,
                      max_moves=max(actions.shape[1], 1) + 1)
   boards, players, superko, last, legal, scores, ended = jax.tree.map(
       np.asarray, _replay(game, jnp.asarray(actions)))
-  if not legal.all():
+  if on_illegal == "raise" and not legal.all():
     b, t = np.argwhere(~legal)[0]
     raise ValueError(f"game {b}, move {t + 1} ({actions[b, t]}) is illegal")
+  first_illegal = None
+  if on_illegal == "mark":
+    first_illegal = np.where(legal.all(axis=1), -1,
+                             np.argmin(legal, axis=1)).astype(np.int32)
   lengths = (actions != PAD).sum(axis=1).astype(np.int32)
   return Replayed(boards=boards, players=players.astype(np.int8),
                   superko=superko, last_moves=last, lengths=lengths,
-                  scores=scores, ended=ended)
+                  scores=scores, ended=ended, first_illegal=first_illegal)

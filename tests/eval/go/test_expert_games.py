@@ -182,6 +182,23 @@ def test_more_games_extend_a_directory_and_remake_its_short_shard(
   assert (summary.games, summary.shards_skipped) == (0, 2)
 
 
+def test_a_directory_begun_without_superko_goes_on_without_it(out, tmp_path):
+  manifest = json.loads((out / "manifest.json").read_text())
+  assert manifest["engine_options"] == list(expert_games.GNUGO_OPTIONS)
+  assert "--positional-superko" in manifest["engine_options"]
+  # A directory whose manifest names the legacy options (the committed
+  # games' directories) is resumed with them, not refused.
+  expert_games.generate(tmp_path, workers=1, **{**ARGS, "num_games": 2})
+  path = tmp_path / "manifest.json"
+  legacy = {**json.loads(path.read_text()),
+            "engine_options": list(expert_games.LEGACY_GNUGO_OPTIONS)}
+  path.write_text(json.dumps(legacy))
+  summary = expert_games.generate(tmp_path, workers=1, **ARGS)
+  assert summary.games == 2
+  assert json.loads(path.read_text())["engine_options"] == list(
+      expert_games.LEGACY_GNUGO_OPTIONS)
+
+
 @pytest.mark.parametrize("change,message", [
     (dict(level=2), "level 1 there, 2 now"),
     (dict(opening_moves=(1, 5)), r"opening_moves \[2, 5\] there, \[1, 5\] now"),

@@ -61,12 +61,26 @@ def test_a_game_keeps_its_split_when_games_are_added(built, tmp_path):
   assert min(bigger.meta["games_per_split"].values()) > 0
 
 
-def test_an_illegal_record_names_its_game(tmp_path):
-  line = "(;GM[1]FF[4]SZ[9]KM[7.5]GN[bad-game];B[ee];W[ee])"
-  (tmp_path / "g.sgf.xz").write_bytes(lzma.compress((line + "\n").encode()))
+def test_a_game_with_an_illegal_move_is_left_out_and_named(tmp_path):
+  # Move 2 of the first game is on an occupied point; the second is legal.
+  bad = "(;GM[1]FF[4]SZ[9]KM[7.5]GN[bad-game];B[ee];W[ee])"
+  good = "(;GM[1]FF[4]SZ[9]KM[7.5]GN[good-game];B[ee];W[cc];B[tt];W[tt])"
+  (tmp_path / "g.sgf.xz").write_bytes(
+      lzma.compress((bad + "\n" + good + "\n").encode()))
+  store = positions.build_positions(tmp_path, tmp_path / "store",
+                                    progress=False)
+  assert store.meta["skipped_games"] == {
+      "bad-game": "move 2 (E5) is illegal"}
+  assert store.num_rows == 4  # the good game's positions only
+  assert set(np.asarray(store.arrays["game"]).tolist()) == {1}
+  assert sum(store.meta["games_per_split"].values()) == 1
+  assert "bad-game: move 2 (E5) is illegal" in positions.skipped_message(
+      store.meta)
+  # Only illegal games: nothing to store.
+  (tmp_path / "g.sgf.xz").write_bytes(lzma.compress((bad + "\n").encode()))
   with pytest.raises(ValueError, match="game bad-game: move 2"):
-    positions.build_positions(tmp_path, tmp_path / "store", progress=False)
-  assert not (tmp_path / "store").exists()
+    positions.build_positions(tmp_path, tmp_path / "store2", progress=False)
+  assert not (tmp_path / "store2").exists()
 
 
 def test_split_fractions_are_checked():

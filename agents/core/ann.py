@@ -58,6 +58,7 @@ import faiss
 import numpy as np
 
 from agents.core import ann_backends, ann_store
+from agents.core import progress as progress_lib
 from agents.core.ann_config import (Backend, HNSWParams, IndexConfig,
                                     IVFPQParams, Metric, Refine, ScannParams,
                                     resolved)
@@ -126,13 +127,6 @@ def _zip_batches(keys_iter: Iterable[Any], payload_iter: Iterable[Any]
                      f"batches ({e})") from e
 
 
-def _progress_bar(enabled: bool) -> Any:
-  from rich import progress as rp  # pylint: disable=g-import-not-at-top
-  return rp.Progress(rp.TextColumn("[bold]{task.description}"), rp.BarColumn(),
-                     rp.MofNCompleteColumn(), rp.TimeElapsedColumn(),
-                     rp.TimeRemainingColumn(), disable=not enabled)
-
-
 def _write_store(tmp: pathlib.Path, keys_iter: Iterable[np.ndarray],
                  payload_iter: Iterable[Mapping[str, np.ndarray]],
                  config: IndexConfig, num_entries: int | None,
@@ -140,7 +134,7 @@ def _write_store(tmp: pathlib.Path, keys_iter: Iterable[np.ndarray],
   """Writes a complete store into the empty directory `tmp`."""
   (tmp / PAYLOAD_DIR).mkdir()
   n, dim, fields = 0, None, None
-  with _progress_bar(progress) as bar:
+  with progress_lib.bar(progress) as bar:
     task = bar.add_task("write entries", total=num_entries)
     for i, (keys, payload) in enumerate(_zip_batches(keys_iter, payload_iter)):
       try:

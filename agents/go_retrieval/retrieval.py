@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from agents.core import ann, runs
+from agents.core import progress as progress_lib
 from agents.core.checkpoint import write_json_atomic
 from agents.go_retrieval import data as data_lib
 from agents.go_retrieval import learner, networks
@@ -335,59 +336,33 @@ def neighbour_table(index_dir: str | os.PathLike[str],
   entry_groups = np.asarray(index.payload["group"])
   ids = np.zeros((len(rows), k), np.int64)
   dists = np.zeros((len(rows), k), np.float32)
-  bar = _bar(progress, len(rows), f"neighbours ({source})")
-  for i in range(0, len(rows), batch_size):
-    chunk = rows[i:i + batch_size]
-    keys = retriever.key_net.keys(data.batch(chunk))
-    groups = np.array([game_group(g) for g in game_ids[i:i + batch_size]])
-    if source == "index":
-      found = index.search(keys, k, exclude_groups=groups)
-      ids[i:i + len(chunk)], dists[i:i + len(chunk)] = (found.ids,
-                                                        found.distances)
-    else:
-      pick = rng.integers(0, index.num_entries, size=(len(chunk), k))
-      clash = entry_groups[pick] == groups[:, None]
-      while clash.any():  # Redraw neighbours of the query's own game.
-        pick[clash] = rng.integers(0, index.num_entries, size=clash.sum())
+  with progress_lib.bar(progress) as bar:
+    task = bar.add_task(f"neighbours ({source})", total=len(rows))
+    for i in range(0, len(rows), batch_size):
+      chunk = rows[i:i + batch_size]
+      keys = retriever.key_net.keys(data.batch(chunk))
+      groups = np.array([game_group(g) for g in game_ids[i:i + batch_size]])
+      if source == "index":
+        found = index.search(keys, k, exclude_groups=groups)
+        ids[i:i + len(chunk)], dists[i:i + len(chunk)] = (found.ids,
+                                                          found.distances)
+      else:
+        pick = rng.integers(0, index.num_entries, size=(len(chunk), k))
         clash = entry_groups[pick] == groups[:, None]
-      entry_keys = np.asarray(index.keys[np.sort(pick.reshape(-1))])[
-          np.argsort(np.argsort(pick.reshape(-1)))].reshape(*pick.shape, -1)
-      ids[i:i + len(chunk)] = pick
-      dists[i:i + len(chunk)] = np.sum(
-          np.square(entry_keys - keys[:, None, :]), axis=-1)
-    if bar:
-      bar.advance(len(chunk))
-  if bar:
-    bar.close()
+        while clash.any():  # Redraw neighbours of the query's own game.
+          pick[clash] = rng.integers(0, index.num_entries, size=clash.sum())
+          clash = entry_groups[pick] == groups[:, None]
+        entry_keys = np.asarray(index.keys[np.sort(pick.reshape(-1))])[
+            np.argsort(np.argsort(pick.reshape(-1)))].reshape(*pick.shape, -1)
+        ids[i:i + len(chunk)] = pick
+        dists[i:i + len(chunk)] = np.sum(
+            np.square(entry_keys - keys[:, None, :]), axis=-1)
+      bar.update(task, advance=len(chunk))
   columns.write_columns(out_dir, dict(row=rows.astype(np.int32), ids=ids,
                                       distances=dists),
                         dict(index=str(pathlib.Path(index_dir).resolve()),
                              positions=str(pathlib.Path(positions).resolve()),
                              source=source, k=k, splits=list(splits)))
-
-
-def _bar(enabled: bool, total: int, what: str):
-  if not enabled:
-    return None
-  from rich import progress as rich_progress  # pylint: disable=g-import-not-at-top
-
-  class _Bar:
-    def __init__(self):
-      self._p = rich_progress.Progress(
-          rich_progress.TextColumn(f"[bold]{what}"),
-          rich_progress.BarColumn(), rich_progress.MofNCompleteColumn(),
-          rich_progress.TimeElapsedColumn(),
-          rich_progress.TimeRemainingColumn())
-      self._task = self._p.add_task(what, total=total)
-      self._p.start()
-
-    def advance(self, n: int) -> None:
-      self._p.update(self._task, advance=n)
-
-    def close(self) -> None:
-      self._p.stop()
-
-  return _Bar()
 
 
 def add_new_games(index_dir: str | os.PathLike[str],

@@ -17,6 +17,7 @@ most likely move without search.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -73,7 +74,8 @@ class NetworkPlayer:
       from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
       from eval.go import index_cache  # pylint: disable=g-import-not-at-top
       self._retriever = retrieval.Retriever(
-          index_cache.index_for(run, retrieval_cfg.index))
+          index_cache.index_for(run, retrieval_cfg.index,
+                                progress=sys.stderr.isatty()))
       self._k, self._m = (retrieval_cfg.num_neighbours,
                           retrieval_cfg.next_moves)
       if retrieve_at == "node":

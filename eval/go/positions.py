@@ -35,6 +35,7 @@ from typing import Iterable
 import numpy as np
 
 from agents.core import columns
+from agents.core import progress as progress_lib
 from eval.go import game_records
 from games.go import coords, replay
 
@@ -103,32 +104,31 @@ def build_positions(sources: Iterable[str | os.PathLike] | str | os.PathLike,
     raise ValueError("two games share an id (GN); give each source its own "
                      "seed")
   parts, disagreements, skipped = [], 0, {}
-  bar = _bar(progress, len(records))
-  for start in range(0, len(records), _CHUNK_GAMES):
-    chunk = records[start:start + _CHUNK_GAMES]
-    longest = max(len(r.actions) for r in chunk)
-    width = max(_LENGTH_BUCKET, -(-longest // _LENGTH_BUCKET) * _LENGTH_BUCKET)
-    actions = np.full((len(chunk), width), replay.PAD, np.int32)
-    for i, r in enumerate(chunk):
-      actions[i, :len(r.actions)] = r.actions
-    played = replay.replay(actions, board_size=board_size, komi=komi,
-                           on_illegal="mark")
-    for i, r in enumerate(chunk):
-      bad = int(played.first_illegal[i])
-      if bad >= 0:
-        vertex = coords.to_gtp(int(r.actions[bad]), board_size)
-        skipped[r.game_id] = f"move {bad + 1} ({vertex}) is illegal"
-        continue
-      ours = float(played.scores[i])
-      if r.ended == "passes" and np.isfinite(r.black_score) and (
-          ours != r.black_score):
-        disagreements += 1
-      parts.append(_rows(r, start + i, played, i, ours, next_moves,
-                         splits.of(r.game_id)))
-    if bar:
-      bar.update(len(chunk))
-  if bar:
-    bar.close()
+  with progress_lib.bar(progress) as bar:
+    task = bar.add_task("replaying games", total=len(records))
+    for start in range(0, len(records), _CHUNK_GAMES):
+      chunk = records[start:start + _CHUNK_GAMES]
+      longest = max(len(r.actions) for r in chunk)
+      width = max(_LENGTH_BUCKET,
+                  -(-longest // _LENGTH_BUCKET) * _LENGTH_BUCKET)
+      actions = np.full((len(chunk), width), replay.PAD, np.int32)
+      for i, r in enumerate(chunk):
+        actions[i, :len(r.actions)] = r.actions
+      played = replay.replay(actions, board_size=board_size, komi=komi,
+                             on_illegal="mark")
+      for i, r in enumerate(chunk):
+        bad = int(played.first_illegal[i])
+        if bad >= 0:
+          vertex = coords.to_gtp(int(r.actions[bad]), board_size)
+          skipped[r.game_id] = f"move {bad + 1} ({vertex}) is illegal"
+          continue
+        ours = float(played.scores[i])
+        if r.ended == "passes" and np.isfinite(r.black_score) and (
+            ours != r.black_score):
+          disagreements += 1
+        parts.append(_rows(r, start + i, played, i, ours, next_moves,
+                           splits.of(r.game_id)))
+      bar.update(task, advance=len(chunk))
   if not parts:
     first = next(iter(skipped.items()))
     raise ValueError(f"no game without an illegal move in {sources} (e.g. "
@@ -188,28 +188,3 @@ def _rows(record: game_records.GameRecord, game: int,
       game=np.full(len(t), game, np.int32),
       move_number=t.astype(np.int16),
       split=np.full(len(t), split, np.int8))
-
-
-def _bar(enabled: bool, total: int):
-  if not enabled:
-    return None
-  from rich import console, progress  # pylint: disable=g-import-not-at-top
-
-  class _Bar:
-    def __init__(self):
-      self._p = progress.Progress(
-          progress.TextColumn("[bold]replaying games"), progress.BarColumn(),
-          progress.MofNCompleteColumn(), progress.TimeElapsedColumn(),
-          console=console.Console(stderr=True))
-      self._task = self._p.add_task("games", total=total)
-      self._p.start()
-
-    def update(self, n):
-      self._p.update(self._task, advance=n)
-
-    def close(self):
-      self._p.stop()
-
-  return _Bar()
-
-

@@ -7,6 +7,9 @@ Two controls are played on the very same worlds (the same environment keys):
   rise over trials that survives it is not adaptation from memory;
 - random: a uniformly random policy, the floor of each task.
 
+Besides the per-trial means, the agent's success in trial k after a success
+and after a failure in trial k - 1 tells remembering from searching anew.
+
 The episodes are played by `games.xland.play` (`play_trials`,
 `summarise`, `random_policy`, re-exported here); this module adds the
 controls, loading agents, and the table of `arena eval trials`.
@@ -24,16 +27,16 @@ import numpy as np
 
 from games.xland import tasks as task_lib
 from games.xland import trials
-from games.xland.play import (PERCENTILE, SUMMARY_KEYS, MemoryPolicy,
-                              Progress, compile_policy, is_random,
-                              num_tasks_of, play_compiled, play_trials,
-                              random_policy, summarise)
+from games.xland.play import (CONDITIONAL_KEYS, PERCENTILE, SUMMARY_KEYS,
+                              MemoryPolicy, Progress, compile_policy,
+                              is_random, num_tasks_of, play_compiled,
+                              play_trials, random_policy, summarise)
 
 RANDOM_AGENT = "random"
 
-__all__ = ["PERCENTILE", "RANDOM_AGENT", "SUMMARY_KEYS", "MemoryPolicy",
-           "evaluate", "evaluate_agent", "load_trials_agent", "play_trials",
-           "random_policy", "summarise", "trials_config_for",
+__all__ = ["CONDITIONAL_KEYS", "PERCENTILE", "RANDOM_AGENT", "SUMMARY_KEYS",
+           "MemoryPolicy", "evaluate", "evaluate_agent", "load_trials_agent",
+           "play_trials", "random_policy", "summarise", "trials_config_for",
            "trials_table"]
 
 
@@ -194,16 +197,18 @@ def trials_table(result: dict[str, Any], title: str | None = None):
   from rich.table import Table  # pylint: disable=g-import-not-at-top
   table = Table(title=title)
   headers = ("trial", "success mean", "median", f"p{PERCENTILE}",
-             "return mean", "memory reset", "random")
+             "after a success", "after a failure", "return mean",
+             "memory reset", "random")
   for header in headers:
     table.add_column(header, justify="right")
-  percent = lambda x: f"{100 * x:.1f}%"
+  percent = lambda x: "-" if x is None else f"{100 * x:.1f}%"
+  agent = result["agent"]
   for k in range(result["trials"]):
-    agent = result["agent"]
     controls = [percent(result[c]["success_mean"][k]) if result[c] else "-"
                 for c in ("memory_reset", "random")]
+    after = [percent(agent[c][k]) for c in CONDITIONAL_KEYS]
     table.add_row(str(k + 1), percent(agent["success_mean"][k]),
                   percent(agent["success_median"][k]),
-                  percent(agent["success_p20"][k]),
+                  percent(agent["success_p20"][k]), *after,
                   f"{agent['return_mean'][k]:.3f}", *controls)
   return table

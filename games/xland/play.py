@@ -36,6 +36,9 @@ from games.xland import trials
 # Keys of a `summarise` dict, each a list of K floats.
 SUMMARY_KEYS = ("success_mean", "success_median", "success_p20",
                 "return_mean", "return_median", "return_p20")
+# Keys of a `summarise` dict, each a list of K floats or None: success in
+# trial k among the episodes whose trial k - 1 succeeded / failed.
+CONDITIONAL_KEYS = ("success_after_success", "success_after_failure")
 PERCENTILE = 20
 
 # progress(phase, batches done, batches in all), phase one of "agent",
@@ -308,7 +311,11 @@ def summarise(success: np.ndarray, returns: np.ndarray) -> dict[str, list[float]
   Returns:
     `SUMMARY_KEYS` -> K floats each: the mean, median and 20th percentile
     (numpy's linear interpolation) across tasks of the per-task success
-    rate and mean return.
+    rate and mean return; `CONDITIONAL_KEYS` -> K entries each: the success
+    rate in trial k over all episodes whose trial k - 1 succeeded (failed),
+    None for k = 1 and where no episode qualifies. An agent that remembers
+    repeats a success in the same world (the first near 1) and tries
+    something else after a failure; a memoryless one does neither.
 
   Raises:
     ValueError: the arrays are not [N, E, K] alike, or empty.
@@ -326,6 +333,13 @@ def summarise(success: np.ndarray, returns: np.ndarray) -> dict[str, list[float]
         ("median", np.median(per_task, axis=0)),
         (f"p{PERCENTILE}", np.percentile(per_task, PERCENTILE, axis=0))):
       out[f"{name}_{stat}"] = [float(x) for x in reduced]
+  flags = success.astype(bool)
+  before, after = flags[..., :-1], flags[..., 1:]  # [N, E, K - 1]
+  for name, given in zip(CONDITIONAL_KEYS, (before, ~before)):
+    count = given.sum(axis=(0, 1))
+    hits = (after & given).sum(axis=(0, 1))
+    out[name] = [None] + [float(h / c) if c else None
+                          for h, c in zip(hits, count)]
   return out
 
 

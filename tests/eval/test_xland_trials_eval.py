@@ -122,7 +122,8 @@ def test_summarise_worked_example():
   returns[:, 1, 0] = [0.2, 0.2, 0.0, 0.4, 1.0]
   returns[:, :, 1] = 0.5
   out = trials_eval.summarise(success, returns)
-  assert set(out) == set(trials_eval.SUMMARY_KEYS)
+  assert set(out) == set(trials_eval.SUMMARY_KEYS) | set(
+      trials_eval.CONDITIONAL_KEYS)
   np.testing.assert_allclose(out["success_mean"], [0.6, 1.0])
   np.testing.assert_allclose(out["success_median"], [0.5, 1.0])
   # numpy's linear interpolation: rank 0.2 * (5 - 1) = 0.8 between the
@@ -132,7 +133,28 @@ def test_summarise_worked_example():
   np.testing.assert_allclose(out["return_median"], [0.3, 0.5], rtol=1e-6)
   # 0.1 + 0.8 * (0.2 - 0.1)
   np.testing.assert_allclose(out["return_p20"], [0.18, 0.5], rtol=1e-6)
-  assert all(isinstance(x, float) for v in out.values() for x in v)
+  assert all(isinstance(out[k][i], float)
+             for k in trials_eval.SUMMARY_KEYS for i in range(2))
+  # Trial 2 always succeeds, after 6 successes and 4 failures of trial 1.
+  assert out["success_after_success"] == [None, 1.0]
+  assert out["success_after_failure"] == [None, 1.0]
+
+
+def test_summarise_conditional_success_worked_example():
+  # N=2 tasks, E=2 episodes, K=3 trials; one row per episode.
+  success = np.array([[[1, 1, 0], [0, 1, 1]],
+                      [[0, 1, 0], [1, 0, 1]]], bool)
+  out = trials_eval.summarise(success, np.zeros(success.shape))
+  # Trial 2 after a trial-1 success: episodes (0,0) yes, (1,1) no -> 1/2;
+  # after a failure: (0,1) yes, (1,0) yes -> 1.
+  # Trial 3 after a trial-2 success: (0,0) no, (0,1) yes, (1,0) no -> 1/3;
+  # after a failure: (1,1) yes -> 1.
+  assert out["success_after_success"] == pytest.approx([None, 0.5, 1 / 3])
+  assert out["success_after_failure"] == pytest.approx([None, 1.0, 1.0])
+  # No episode fails trial 1: nothing to condition on.
+  always = trials_eval.summarise(np.ones((1, 2, 2), bool), np.zeros((1, 2, 2)))
+  assert always["success_after_failure"] == [None, None]
+  assert always["success_after_success"] == [None, 1.0]
 
 
 @pytest.mark.parametrize("success,returns", [
@@ -250,6 +272,10 @@ def test_evaluate_by_hand():
   np.testing.assert_allclose(agent["success_mean"], [0, 0.5, 0.5])
   np.testing.assert_allclose(agent["success_median"], [0, 0.5, 0.5])
   np.testing.assert_allclose(agent["success_p20"], [0, 0, 0])
+  # Trial 1 always fails; half of those episodes (the easy tasks) succeed in
+  # trial 2 and go on succeeding; the impossible ones never do.
+  assert agent["success_after_success"] == [None, None, 1.0]
+  assert agent["success_after_failure"] == [None, 0.5, 0.0]
   np.testing.assert_allclose(agent["return_mean"],
                              np.array(COUNTER_RETURNS) / 2, rtol=1e-6)
   np.testing.assert_allclose(out["memory_reset"]["success_mean"], [0, 0, 0])
@@ -331,7 +357,8 @@ def test_cli_random_agent_writes_json(tmp_path, capsys):
   assert (result["tasks"], result["trials"], result["episodes"]) == (8, 3, 2)
   assert (result["layout"], result["steps_per_trial"]) == ("R1-9x9", 8)
   for name in ("agent", "memory_reset", "random"):
-    assert sorted(result[name]) == sorted(trials_eval.SUMMARY_KEYS)
+    assert sorted(result[name]) == sorted(trials_eval.SUMMARY_KEYS +
+                                          trials_eval.CONDITIONAL_KEYS)
     assert all(len(v) == 3 for v in result[name].values())
   # The library's result for the same seed and batching.
   want = trials_eval.evaluate(trials_eval.random_policy(), TASKS, CFG,

@@ -111,13 +111,18 @@ class TrialsEvaluator:
     return play.summarise(success, returns)
 
   @staticmethod
-  def _flatten(prefix: str, summary: dict[str, list[float]]
+  def _flatten(prefix: str, summary: dict[str, list[float | None]]
                ) -> dict[str, float]:
+    """`{prefix}success_trial_k`, `..return_trial_k` and the conditional
+    `..success_after_success_trial_k` / `..success_after_failure_trial_k`
+    (where defined) of a `games.xland.play.summarise` dict."""
+    from games.xland import play  # pylint: disable=g-import-not-at-top
     out = {}
-    for k, value in enumerate(summary["success_mean"]):
-      out[f"{prefix}success_trial_{k + 1}"] = value
-    for k, value in enumerate(summary["return_mean"]):
-      out[f"{prefix}return_trial_{k + 1}"] = value
+    for name, key in (("success", "success_mean"), ("return", "return_mean"),
+                      *((c, c) for c in play.CONDITIONAL_KEYS)):
+      for k, value in enumerate(summary[key]):
+        if value is not None:
+          out[f"{prefix}{name}_trial_{k + 1}"] = value
     return out
 
   def __call__(self, params: Any, step: int) -> dict[str, float]:

@@ -53,6 +53,19 @@ def test_ratio_metrics_by_hand():
                  "train/episodes_per_step": 4.0, "loss": 2.0}
 
 
+def test_evaluation_metrics_flatten_a_summary():
+  from games.xland import play  # pylint: disable=g-import-not-at-top
+  # 1 task, 2 episodes, 2 trials: trial 1 fails once, trial 2 always wins.
+  summary = play.summarise(np.array([[[0, 1], [1, 1]]], bool),
+                           np.array([[[0.0, 0.5], [0.25, 0.75]]]))
+  out = task_mode.TrialsEvaluator._flatten(  # pylint: disable=protected-access
+      "eval/", summary)
+  assert out == {"eval/success_trial_1": 0.5, "eval/success_trial_2": 1.0,
+                 "eval/return_trial_1": 0.125, "eval/return_trial_2": 0.625,
+                 "eval/success_after_success_trial_2": 1.0,
+                 "eval/success_after_failure_trial_2": 1.0}
+
+
 def test_rollout_records_each_ended_episode_once():
   cfg = config_lib.load("ada_smoke", ["curriculum.kind=uniform"])
   game, agent = anakin.build(cfg)

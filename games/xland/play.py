@@ -301,7 +301,8 @@ def play_trials(policy: Any, tasks: trials.Task, config: trials.TrialsConfig,
                on_batch=on_batch)
 
 
-def summarise(success: np.ndarray, returns: np.ndarray) -> dict[str, list[float]]:
+def summarise(success: np.ndarray, returns: np.ndarray
+              ) -> dict[str, list[float | None]]:
   """Per trial k: each task's mean over episodes, then across tasks.
 
   Args:
@@ -313,9 +314,9 @@ def summarise(success: np.ndarray, returns: np.ndarray) -> dict[str, list[float]
     (numpy's linear interpolation) across tasks of the per-task success
     rate and mean return; `CONDITIONAL_KEYS` -> K entries each: the success
     rate in trial k over all episodes whose trial k - 1 succeeded (failed),
-    None for k = 1 and where no episode qualifies. An agent that remembers
-    repeats a success in the same world (the first near 1) and tries
-    something else after a failure; a memoryless one does neither.
+    None for k = 1 and where no episode qualifies. After a failure, an
+    agent that remembers tries something else; after a success, in the
+    same world, even a memoryless policy often repeats it.
 
   Raises:
     ValueError: the arrays are not [N, E, K] alike, or empty.

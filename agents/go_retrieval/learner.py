@@ -89,8 +89,11 @@ def make_agent(config: GoRetrievalExperiment) -> GoAgent:
   agent_cfg = config.agent
   board_size = config.game.params.board_size
   nets = networks.make_networks(board_size, agent_cfg)
-  optimizer = optax.adamw(agent_cfg.learning_rate,
-                          weight_decay=agent_cfg.weight_decay)
+  learning_rate = agent_cfg.learning_rate
+  if agent_cfg.decay_steps:
+    learning_rate = optax.cosine_decay_schedule(learning_rate,
+                                                agent_cfg.decay_steps)
+  optimizer = optax.adamw(learning_rate, weight_decay=agent_cfg.weight_decay)
 
   def init(key: chex.PRNGKey) -> learner_lib.TrainState:
     init_key, state_key = jax.random.split(key)

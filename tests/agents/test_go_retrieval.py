@@ -10,6 +10,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from agents.core import runs
@@ -134,3 +135,33 @@ def test_configs_refuse_bad_values():
     from agents.go_retrieval import GoRetrievalExperiment  # pylint: disable=g-import-not-at-top
     GoRetrievalExperiment(game=GameConfig(name="kuhn_poker"))
   assert dataclasses.is_dataclass(GoRetrievalConfig())
+  for bad in (-1, 2.5, True):
+    with pytest.raises(ValueError, match="decay_steps"):
+      GoRetrievalConfig(decay_steps=bad)
+
+
+@pytest.mark.parametrize("decay_steps", [0, 2])
+def test_the_learning_rate_decays_to_zero_over_decay_steps(decay_steps):
+  """Cosine decay: rates lr, lr / 2, 0 for updates 1-3 with decay_steps=2
+  (AdamW scales its weight decay by the rate too, so the third update
+  moves nothing); constant without it."""
+  from agents.core import configs  # pylint: disable=g-import-not-at-top
+  from agents.go_retrieval import learner  # pylint: disable=g-import-not-at-top
+  config = configs.load("go9_key", [f"agent.decay_steps={decay_steps}",
+                                    "agent.learning_rate=0.1"])
+  optimizer = learner.make_agent(config).optimizer
+  params = {"w": jnp.ones(3)}
+  opt_state = optimizer.init(params)
+  moved = []
+  for _ in range(3):
+    updates, opt_state = optimizer.update({"w": jnp.ones(3)}, opt_state,
+                                          params)
+    moved.append(float(jnp.abs(updates["w"]).max()))
+    params = optax.apply_updates(params, updates)
+  if decay_steps:
+    # Adam's first step is about the rate itself.
+    assert moved[0] == pytest.approx(0.1, rel=0.01)
+    assert moved[1] == pytest.approx(0.05, rel=0.01)
+    assert moved[2] == 0.0
+  else:
+    assert moved[2] == pytest.approx(0.1, rel=0.01)

@@ -163,13 +163,14 @@ def _locked(directory: pathlib.Path) -> Iterator[None]:
 
 
 def index_for(run: str | os.PathLike[str], index: str = "", *,
-              progress: bool = True) -> pathlib.Path:
+              progress: bool | None = None) -> pathlib.Path:
   """The index directory a retrieval network plays with.
 
   Args:
     run: the network's run directory or bundled name.
     index: its config's `agent.retrieval.index`; used when it holds an index.
-    progress: show progress bars (on stderr: stdout may be a GTP channel).
+    progress: show progress bars (on stderr: stdout may be a GTP channel);
+      None: when stderr is a terminal (not in a tournament's log).
 
   Returns:
     `index` when it is an index; else the run's recipe's index in the cache,
@@ -187,6 +188,8 @@ def index_for(run: str | os.PathLike[str], index: str = "", *,
         "machine and the run has no index recipe; build it with `arena go "
         "index --key RUN --positions DIR --out DIR` and pass "
         "agent.retrieval.index")
+  if progress is None:
+    progress = sys.stderr.isatty()
   where = cache_dir(run, recipe)
   games = games_dir(run, recipe)
   with _locked(where), contextlib.redirect_stdout(sys.stderr):

@@ -17,7 +17,6 @@ most likely move without search.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -74,8 +73,7 @@ class NetworkPlayer:
       from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
       from eval.go import index_cache  # pylint: disable=g-import-not-at-top
       self._retriever = retrieval.Retriever(
-          index_cache.index_for(run, retrieval_cfg.index,
-                                progress=sys.stderr.isatty()))
+          index_cache.index_for(run, retrieval_cfg.index))
       self._k, self._m = (retrieval_cfg.num_neighbours,
                           retrieval_cfg.next_moves)
       if retrieve_at == "node":

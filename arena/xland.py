@@ -2,7 +2,8 @@
 library function (see cli.py).
 
   arena xland tasks --out FILE --num N --seed S [--depth D]
-      [--distractor-rules R] [--distractor-objects O] [--layout R1-9x9]
+      [--distractor-rules R] [--distractor-objects O]
+      [--min-distractor-objects M] [--layout R1-9x9]
       [--split train|test|all] [--dead-end-prob P] [--test-fraction F]
       [--tiles ball,key] [--colors red,blue] [--goals tile_near,...]
       [--rules agent_hold,...] [--overwrite]
@@ -73,7 +74,11 @@ def _add_tasks(sub) -> None:
   p.add_argument("--distractor-rules", type=argtypes.int_at_least(0), default=0,
                  metavar="R", help="rules besides the chain (default 0)")
   p.add_argument("--distractor-objects", type=argtypes.int_at_least(0), default=0,
-                 metavar="O", help="objects besides the chain's (default 0)")
+                 metavar="O", help="objects besides the chain's (default 0; "
+                 "the most, with --min-distractor-objects)")
+  p.add_argument("--min-distractor-objects", type=argtypes.int_at_least(0),
+                 metavar="M", help="draw each task's number of distractor "
+                 "objects uniformly from M..O (default: always O)")
   p.add_argument("--layout", default="R1-9x9", metavar="LAYOUT",
                  help="xminigrid's XLand layout: R1, R2 or R4 rooms at 9x9, "
                  "11x11, 13x13, 15x15 or 17x17, R6-13x13, R6-17x17, "
@@ -121,6 +126,7 @@ def _tasks(args: argparse.Namespace) -> int:
   config = xland.TaskConfig(
       depth=args.depth, num_distractor_rules=args.distractor_rules,
       num_distractor_objects=args.distractor_objects,
+      min_distractor_objects=args.min_distractor_objects,
       dead_end_prob=args.dead_end_prob, layout=args.layout,
       test_fraction=args.test_fraction,
       **{k: v for k, v in optional.items() if v is not None})
@@ -130,11 +136,16 @@ def _tasks(args: argparse.Namespace) -> int:
   task_sets.save_task_set(task_set, out)
   print(f"wrote {task_set.num_tasks} tasks ({args.split} split, depth "
         f"{args.depth}, {args.distractor_rules} distractor rules, "
-        f"{args.distractor_objects} distractor objects, layout "
+        f"{_objects(args)} distractor objects, layout "
         f"{args.layout}) to {out}; generated in {seconds:.2f} s "
         f"({task_set.num_tasks / max(seconds, 1e-9):,.0f} tasks/s)",
         flush=True)
   return EXIT_OK
+
+
+def _objects(args: argparse.Namespace) -> str:
+  low, high = args.min_distractor_objects, args.distractor_objects
+  return str(high) if low is None or low == high else f"{low}-{high}"
 
 
 _HANDLERS = {"tasks": _tasks}

@@ -16,7 +16,7 @@ production rules and initial objects. It is built backwards from the goal:
    The chain is a path, not XLand-MiniGrid's full tree, so the number of
    objects grows linearly with depth and fits the small rooms.
 3. Distractor objects: `num_distractor_objects` kinds found nowhere in the
-   chain.
+   chain (or, with `min_distractor_objects`, a number drawn per task).
 4. Distractor rules (`num_distractor_rules`), each producing a fresh object
    that nothing needs (so a distractor never gives a shortcut). Rule j's
    inputs come from the distractor objects and the products of distractor
@@ -65,7 +65,13 @@ class TaskConfig:
     depth: production rules on the chain from the initial objects to the goal
       (0: the goal's objects are there from the start).
     num_distractor_rules: rules besides the chain.
-    num_distractor_objects: initial objects besides the chain's.
+    num_distractor_objects: initial objects besides the chain's (at most,
+      with `min_distractor_objects`).
+    min_distractor_objects: None: every task has `num_distractor_objects`;
+      an integer: each task has a number drawn uniformly from
+      [min_distractor_objects, num_distractor_objects], so one pool mixes
+      easy and hard search (fewer candidates). A distractor rule whose input
+      is an absent distractor object never fires.
     dead_end_prob: chance that a tile_near-kind distractor rule is a dead end.
     layout: xminigrid's layout, e.g. "R1-9x9" (`encoding.LAYOUTS`); the
       environment uses it, the generator only checks that the objects fit.
@@ -78,6 +84,7 @@ class TaskConfig:
   depth: int = 1
   num_distractor_rules: int = 0
   num_distractor_objects: int = 0
+  min_distractor_objects: int | None = None
   dead_end_prob: float = 0.5
   layout: str = "R1-9x9"
   tiles: tuple[int, ...] = enc.DEFAULT_TILES
@@ -91,6 +98,13 @@ class TaskConfig:
       value = getattr(self, name)
       if not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    low = self.min_distractor_objects
+    if low is not None and (not isinstance(low, (int, np.integer)) or
+                            not 0 <= low <= self.num_distractor_objects):
+      raise ValueError(
+          f"min_distractor_objects must be None or an integer in [0, "
+          f"num_distractor_objects={self.num_distractor_objects}], got "
+          f"{low!r}")
     for name in ("tiles", "colors", "goal_ids", "rule_ids"):
       try:  # any sequence of integers -> a tuple of int (hashable, equal)
         ids = tuple(int(i) for i in getattr(self, name))
@@ -318,7 +332,12 @@ def _draw(config: TaskConfig, rng: np.random.Generator, split: Split
   slots = np.concatenate([np.broadcast_to(np.arange(base_o), (b, base_o)),
                           base_o + np.broadcast_to(np.arange(n_do), (b, n_do))],
                          axis=1)
-  present = np.concatenate([leaves, np.ones((b, n_do), bool)], axis=1)
+  distractors = np.ones((b, n_do), bool)
+  if config.min_distractor_objects is not None:  # drawn only then: the
+    # default config's sets stay what they were
+    count = rng.integers(config.min_distractor_objects, n_do + 1, b)
+    distractors = np.arange(n_do) < count[:, None]
+  present = np.concatenate([leaves, distractors], axis=1)
   order = np.argsort(np.where(present, rng.random(present.shape), 2.0),
                      axis=1)[:, :config.max_objects]
   init_tiles = obj(slots[rows[:, None], order])

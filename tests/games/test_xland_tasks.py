@@ -3,6 +3,7 @@ an independent search over the objects), no duplicates, train and test
 disjoint in structure, deterministic, and clear errors."""
 
 import collections
+import dataclasses
 
 import numpy as np
 import pytest
@@ -115,7 +116,10 @@ def test_every_task_is_solvable_in_exactly_depth_firings():
                       (xland.TaskConfig(depth=5, num_distractor_rules=1,
                                         layout="R1-13x13"), 300),
                       (xland.TaskConfig(depth=2, num_distractor_rules=3,
-                                        num_distractor_objects=1), 300)):
+                                        num_distractor_objects=1), 300),
+                      (xland.TaskConfig(depth=1, num_distractor_rules=2,
+                                        num_distractor_objects=3,
+                                        min_distractor_objects=0), 300)):
     ts = xland.generate(config, num, seed=3)
     for i in range(num):
       _check_task(ts.goals[i], ts.rules[i], ts.init_tiles[i], config.depth)
@@ -155,6 +159,25 @@ def test_shapes_objects_and_counts():
                                                           "all", 1)
   ts = ts._replace(split="train")  # a NamedTuple of 8 fields
   assert len(ts) == 8 and ts.split == "train"
+
+
+def test_a_mixed_number_of_distractor_objects():
+  # Depth 1, one-input chain rule, one-object goal, no distractor rules: the
+  # chain's one leaf plus the task's own count of distractor objects.
+  config = xland.TaskConfig(depth=1, num_distractor_objects=3,
+                            min_distractor_objects=1, goal_ids=(1,),
+                            rule_ids=(1, 2))
+  ts = xland.generate(config, 3000, seed=2)
+  assert ts.init_tiles.shape == (3000, config.max_objects, 2)
+  counts = (ts.init_tiles[..., 0] > 0).sum(1) - 1
+  share = np.bincount(counts, minlength=4) / len(counts)
+  assert share[0] == 0 and np.all(np.abs(share[1:] - 1 / 3) < 0.04), share
+  for i in range(300):
+    _check_task(ts.goals[i], ts.rules[i], ts.init_tiles[i], 1)
+  fixed = xland.generate(dataclasses.replace(config,
+                                             min_distractor_objects=None),
+                         500, seed=2)
+  assert np.all((fixed.init_tiles[..., 0] > 0).sum(1) == 4)
 
 
 def test_no_duplicates_and_canonical_form():
@@ -268,6 +291,10 @@ def test_layouts_and_env_ids():
     ({"rule_ids": (1, 1)}, "repeats"),
     ({"layout": "R3-9x9"}, "unknown layout 'R3-9x9'; valid: R1-9x9"),
     ({"dead_end_prob": 2.0}, "dead_end_prob"),
+    ({"num_distractor_objects": 2, "min_distractor_objects": 3},
+     r"min_distractor_objects must be None or an integer in \[0, "
+     r"num_distractor_objects=2\], got 3"),
+    ({"min_distractor_objects": -1}, "min_distractor_objects"),
     ({"test_fraction": 1.0}, "test_fraction"),
     ({"depth": 10, "tiles": (3,), "colors": (1, 2, 3)}, "distinct objects"),
     ({"depth": 10, "num_distractor_objects": 37}, "do not fit layout R1-9x9"),

@@ -343,6 +343,15 @@ def test_cli_writes_a_task_set(tmp_path, capsys):
   code, _, _ = _run(capsys, "xland", "tasks", "--out", out, "--num", "5",
                     "--seed", "0", "--overwrite")
   assert code == 0 and task_sets.load_task_set(out).num_tasks == 5
+  code, stdout, _ = _run(capsys, "xland", "tasks", "--out", out, "--num",
+                         "200", "--seed", "0", "--distractor-objects", "3",
+                         "--min-distractor-objects", "1", "--goals",
+                         "agent_hold", "--rules", "agent_hold,agent_near",
+                         "--overwrite")
+  assert code == 0 and "1-3 distractor objects" in stdout
+  ts = task_sets.load_task_set(out)
+  assert ts.config.min_distractor_objects == 1
+  assert set((ts.init_tiles[..., 0] > 0).sum(1) - 1) == {1, 2, 3}
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -355,6 +364,10 @@ def test_cli_writes_a_task_set(tmp_path, capsys):
       "--tiles", "ball", "--colors", "red,blue"], "only 2 distinct tasks"),
     (["--num", "3", "--seed", "0", "--test-fraction", "1.5"],
      "test_fraction must be in"),
+    (["--num", "3", "--seed", "0", "--distractor-objects", "1",
+      "--min-distractor-objects", "2"],
+     "min_distractor_objects must be None or an integer in [0, "
+     "num_distractor_objects=1], got 2"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, message):
   code, _, err = _run(capsys, "xland", "tasks", "--out",

@@ -78,6 +78,11 @@ def _build_parser() -> argparse.ArgumentParser:
       "--seed", type=int,
       help="shortcut for --set run.seed=N; with --resume on a copy of a run, "
       "continues it under this seed (a fork)")
+  train.add_argument(
+      "--init-from", metavar="RUN",
+      help="start from the network of RUN (a run directory or bundled "
+      "agent; its latest checkpoint), with a fresh optimiser and step count: "
+      "shortcut for --set run.init_from=RUN; not with --resume")
   train.add_argument("--no-progress", action="store_true",
                      help="no progress bar: one plain line per log record instead")
 
@@ -102,6 +107,11 @@ def _train(args: argparse.Namespace) -> int:
   overrides = list(args.overrides)
   if args.seed is not None:
     overrides.append(f"run.seed={args.seed}")
+  if args.init_from is not None:
+    if args.resume:
+      raise UsageError("--init-from starts a new run; a resumed run "
+                       "continues from its own checkpoint")
+    overrides.append(f"run.init_from={args.init_from}")
   if args.resume:
     if args.out:
       raise UsageError("give either --resume RUN_DIR or --out RUN_DIR, not both")

@@ -208,6 +208,9 @@ def train(config: Any,
       check_batch_size(warm_cfg.batch_size, mesh)
     except ValueError as e:
       raise ValueError(f"warm_start.batch_size: {e}") from None
+  if warm and run_cfg.init_from:
+    raise ValueError("run.init_from and warm_start.steps both give the run "
+                     "its first network; set one of them")
   fixed_fn = None if task_mode else _bot_opponents(game,
                                                    league.bot_opponents)
   shaping = league.reward_shaping
@@ -235,6 +238,8 @@ def train(config: Any,
       # restored key is mixed with it, so the games played from here differ
       # from the original run's; resuming the fork again keeps its seed.
       state = state._replace(key=jax.random.fold_in(state.key, run_cfg.seed))
+  elif run_cfg.init_from:
+    state = runs.init_from(run_cfg.init_from, fresh)
   else:
     state = fresh
   write_json_atomic(run_dir / CONFIG_FILE, configs.to_json(config))

@@ -31,7 +31,7 @@ import numpy as np
 
 from agents.core import (Checkpointer, check_batch_size, make_mesh,
                          make_update, read_run_config, registry, replicate,
-                         write_json_atomic)
+                         runs, write_json_atomic)
 from agents.core.checkpoint import CONFIG_FILE
 from selfplay import config as config_lib
 from selfplay import logging as log_lib
@@ -92,6 +92,8 @@ def train(config: Any, run_dir: str | os.PathLike[str], *,
   state = agent.init(jax.random.key(run_cfg.seed))
   if resume:
     state, _ = checkpointer.restore(state)
+  elif run_cfg.init_from:
+    state = runs.init_from(run_cfg.init_from, state)
   write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
   state = replicate(state, mesh)
   step = int(jax.device_get(state.step))

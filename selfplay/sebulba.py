@@ -249,6 +249,8 @@ def train(config: Any,
   if resume:
     state, meta = checkpointer.restore(state)
     counters.update(meta.get("counters", {}))
+  elif run_cfg.init_from:
+    state = runs.init_from(run_cfg.init_from, state)
   write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
   state = replicate(state, mesh)
   step = int(jax.device_get(state.step))

@@ -64,3 +64,47 @@ def test_train_resume_and_eval(tmp_path, capsys):
   (tmp_path / "run" / "config.json").write_text("garbage")
   code, _, err = _run(capsys, "eval", "nashconv", run)
   assert code == 2 and "corrupt" in err
+
+
+def test_init_from_starts_a_new_run_from_another_runs_network(tmp_path,
+                                                                capsys):
+  import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from agents.core import runs  # pylint: disable=g-import-not-at-top
+  base, tuned, scratch = (str(tmp_path / n) for n in ("base", "tuned",
+                                                       "scratch"))
+  assert _run(capsys, "train", "kuhn_rnad", "--out", base, "--steps", "10",
+              *ARGS)[0] == 0
+  # A learning rate of 1e-12 (Adam's steps are about that size): the new
+  # run's network stays its source's.
+  frozen = ["--set", "agent.learning_rate=1e-12"]
+  code, out, _ = _run(capsys, "train", "kuhn_rnad", "--out", tuned,
+                      "--steps", "10", "--init-from", base, *ARGS, *frozen)
+  assert code == 0 and "stopped at step 10 (steps)" in out
+  assert _run(capsys, "train", "kuhn_rnad", "--out", scratch, "--steps",
+              "10", *ARGS, *frozen)[0] == 0
+  source, new, fresh = (runs.read_run(d) for d in (base, tuned, scratch))
+  assert int(new.state.step) == 10  # its own count, from 0
+  assert new.config.run.init_from == base
+  for a, b in zip(jax.tree.leaves(source.state.params),
+                  jax.tree.leaves(new.state.params)):
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+  assert not all(np.allclose(a, b, rtol=0, atol=1e-3) for a, b in zip(
+      jax.tree.leaves(source.state.params),
+      jax.tree.leaves(fresh.state.params)))
+  code, _, err = _run(capsys, "train", "--resume", tuned, "--init-from",
+                      base)
+  assert code == 2 and "--init-from starts a new run" in err
+  # A network of another shape, and a missing source: one line, exit 2,
+  # and no run directory left holding a run.
+  code, _, err = _run(capsys, "train", "kuhn_rnad", "--out",
+                      str(tmp_path / "wide"), "--init-from", base,
+                      *ARGS, "--set", "agent.network.hidden_sizes=(12,)")
+  assert code == 2 and "Traceback" not in err
+  assert f"{base!r} does not fit this config: parameters" in err
+  assert "float32[8" in err and "float32[12" in err
+  assert not (tmp_path / "wide" / "config.json").exists()
+  code, _, err = _run(capsys, "train", "kuhn_rnad", "--out",
+                      str(tmp_path / "none"), "--init-from",
+                      str(tmp_path / "nope"), *ARGS)
+  assert code == 2 and "does not exist" in err

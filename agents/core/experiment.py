@@ -73,6 +73,12 @@ class RunConfig:
   checkpoint_every_s: float = 300.0  # also checkpoint at least this often
   keep_checkpoints: int = 3
   num_devices: int = 0  # 0: every local device
+  # A run directory or bundled agent whose latest network starts a new run
+  # (fine-tuning: its parameters and the agent's extras; the optimiser, the
+  # step count and the key start fresh; `agents.core.runs.init_from`). "":
+  # a freshly initialised network. A resumed run continues from its own
+  # checkpoint whatever this says.
+  init_from: str = ""
 
   def __post_init__(self):
     for name in ("num_steps", "steps_per_call", "log_every",
@@ -82,6 +88,9 @@ class RunConfig:
     for name in ("time_limit_s", "checkpoint_every_s", "num_devices"):
       if getattr(self, name) < 0:
         raise ValueError(f"run.{name} must be >= 0, got {getattr(self, name)}")
+    if not isinstance(self.init_from, str):
+      raise ValueError(f"run.init_from must be a run directory or a bundled "
+                       f"agent's name, got {self.init_from!r}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -145,6 +145,45 @@ def read_run(run_dir: str | os.PathLike[str],
   return Run(config, game, agent, state, run_dir, meta)
 
 
+def init_from(source: str | os.PathLike[str], fresh: TrainState
+              ) -> TrainState:
+  """`fresh` with the network of `source`'s latest checkpoint: its
+  parameters and the agent's extras (target or regularisation networks);
+  the optimiser state, step count and key stay `fresh`'s, so training
+  starts anew from that network (fine-tuning, or a curriculum of stages:
+  the same agent on other games, tasks or data).
+
+  Args:
+    source: a run directory or a bundled agent's name.
+    fresh: the new run's step-0 state.
+
+  Raises:
+    CheckpointError: `source` is not a readable run.
+    ValueError: its network does not fit `fresh`'s (another agent, or a
+      network of another shape); the message names the first difference.
+  """
+  run = read_run(source)
+  for what, mine, theirs in (("parameters", fresh.params, run.state.params),
+                             ("extras", fresh.extras, run.state.extras)):
+    mine_paths = dict(jax.tree_util.tree_leaves_with_path(mine))
+    theirs_paths = dict(jax.tree_util.tree_leaves_with_path(theirs))
+    for path in sorted(set(mine_paths) | set(theirs_paths), key=str):
+      name = jax.tree_util.keystr(path)
+      if path not in theirs_paths or path not in mine_paths:
+        where = ("this config's network" if path in mine_paths else
+                 f"{str(source)!r}'s")
+        raise ValueError(
+            f"run.init_from: {str(source)!r} does not fit this config: "
+            f"{what} {name} is only in {where}")
+      a, b = mine_paths[path], theirs_paths[path]
+      if (a.shape, a.dtype) != (b.shape, b.dtype):
+        raise ValueError(
+            f"run.init_from: {str(source)!r} does not fit this config: "
+            f"{what} {name} is {b.dtype}{list(b.shape)} there and "
+            f"{a.dtype}{list(a.shape)} here")
+  return fresh._replace(params=run.state.params, extras=run.state.extras)
+
+
 def bundle_run(run_dir: str | os.PathLike[str], name: str,
                step: int | None = None,
                dest: str | os.PathLike[str] = BUNDLED_DIR) -> pathlib.Path:

@@ -117,6 +117,15 @@ def test_training_resumes_to_the_same_network_and_reports_accuracy(
              (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
   tested = [r for r in records if "test/accuracy" in r]
   assert tested and all(0 <= r["test/accuracy"] <= 1 for r in tested)
+  # A new run from that network (`--init-from`): its own step count; at a
+  # learning rate of 1e-12 its network stays the source's.
+  assert _train(["--out", str(tmp_path / "c"), "--steps", "10", "--init-from",
+                 str(tmp_path / "a"), "--set", "agent.learning_rate=1e-12",
+                 *common]) == 0
+  tuned = runs.read_run(tmp_path / "c")
+  assert int(tuned.state.step) == 10
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-9),
+               tuned.state.params, resumed.state.params)
 
 
 def test_a_missing_positions_store_is_a_one_line_error(tmp_path, capsys):

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pyspiel
+import pytest
 
 from agents import rnad
 from agents.core import runs
@@ -69,14 +70,16 @@ def test_ada_xland9_is_bundled_small_and_plays_the_shipped_held_out_tasks(
     assert all(len(v) == 2 for v in result[name].values())
 
 
-def test_go9_plain_is_bundled_small_and_predicts_expert_moves(tmp_path):
+@pytest.mark.parametrize("name", ["go9-plain", "go9-plain-8600"])
+def test_go9_plain_is_bundled_small_and_predicts_expert_moves(tmp_path, name):
   """The shipped network names GNU Go's move far above chance on held-out
   games of the shipped records, and plays over GTP."""
   import io  # pylint: disable=g-import-not-at-top
   from eval.go import gtp_server, network_player  # pylint: disable=g-import-not-at-top
   from eval.go import positions  # pylint: disable=g-import-not-at-top
   from games import go  # pylint: disable=g-import-not-at-top
-  directory = runs.resolve_run_dir("go9-plain")
+  directory = runs.resolve_run_dir(name)
+  assert directory.parent == runs.BUNDLED_DIR
   size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
   assert size < 8 * 2**20, size
   shards = sorted(go.EXPERT_GAMES_DIR.glob("*/*.sgf.xz"))
@@ -88,7 +91,7 @@ def test_go9_plain_is_bundled_small_and_predicts_expert_moves(tmp_path):
   assert len(rows) >= 256
   batch = data.batch(rows)
   batch["weight"] = np.ones(len(rows), np.float32)
-  loaded = runs.read_run("go9-plain")
+  loaded = runs.read_run(name)
   metrics = loaded.agent.evaluate(loaded.agent.test_params(loaded.state),
                                   batch)
   accuracy = float(metrics["accuracy"]) / len(rows)
@@ -96,7 +99,7 @@ def test_go9_plain_is_bundled_small_and_predicts_expert_moves(tmp_path):
   assert accuracy > 0.35, accuracy
   out = io.StringIO()
   gtp_server.GTPServer(network_player.NetworkPlayer(
-      "go9-plain", simulations=8)).serve(
+      name, simulations=8)).serve(
           io.StringIO("boardsize 9\nclear_board\ngenmove b\nquit\n"), out)
   assert out.getvalue().split("\n\n")[2].startswith("= ")
 

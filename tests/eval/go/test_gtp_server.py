@@ -759,8 +759,8 @@ def test_arena_gtp_names_the_agents_for_an_unknown_one(with_gtp, capsys):
   err = capsys.readouterr().err
   assert err.strip() == (
       "arena gtp: error: unknown agent 'alphago': no such run directory or "
-      "bundled agent; available: random, go9-plain, go9-retrieval, or a run "
-      "directory")
+      "bundled agent; available: random, go9-plain, go9-plain-8600, "
+      "go9-retrieval, or a run directory")
   with pytest.raises(ValueError, match="available: random"):
     gtp.resolve_player("nope")
   assert isinstance(gtp.resolve_player("random", seed=2), GoPlayer)

@@ -1,7 +1,10 @@
 """The arena command: help, exit codes and one-line errors."""
 
+import jax
+import numpy as np
 import pytest
 
+from agents.core import runs
 from arena import cli
 
 ARGS = ["--set", "run.steps_per_call=10", "--set", "agent.batch_size=16",
@@ -68,9 +71,6 @@ def test_train_resume_and_eval(tmp_path, capsys):
 
 def test_init_from_starts_a_new_run_from_another_runs_network(tmp_path,
                                                                 capsys):
-  import jax  # pylint: disable=g-import-not-at-top
-  import numpy as np  # pylint: disable=g-import-not-at-top
-  from agents.core import runs  # pylint: disable=g-import-not-at-top
   base, tuned, scratch = (str(tmp_path / n) for n in ("base", "tuned",
                                                        "scratch"))
   assert _run(capsys, "train", "kuhn_rnad", "--out", base, "--steps", "10",

@@ -257,9 +257,10 @@ def eval_trials(args: argparse.Namespace) -> int:
   finally:
     progress.close()
   console = Console(width=None if sys.stdout.isatty() else 110)
+  step = "" if result["step"] is None else f" (step {result['step']:,})"
   console.print(trials_eval.trials_table(
-      result, title=f"{args.agent} on {args.tasks}: {result['tasks']} tasks "
-      f"x {result['episodes']} episodes, {result['trials']} trials of "
+      result, title=f"{args.agent}{step} on {args.tasks}: {result['tasks']} "
+      f"tasks x {result['episodes']} episodes, {result['trials']} trials of "
       f"{result['steps_per_trial']} steps ({result['layout']})"))
   if args.json is not None:
     write_json_atomic(args.json, {

@@ -16,11 +16,16 @@ held-out tasks.
   # (--split train: fresh tasks of the training structures instead, none in
   # the training pool: adaptation on the training distribution.)
 
-  # Curricula compared: one run per curriculum kind (uniform, noop_filter,
-  # plr), each for the same wall-clock budget, resumable (rerun the same
-  # command), then `adaptation` on all of them:
+  # Curricula compared at equal environment steps: one run per curriculum
+  # kind (uniform, noop_filter, plr) and seed, each for the same number of
+  # environment steps (resumable: rerun the same command; seeds can be
+  # trained in separate processes and joined by a last call naming all of
+  # them), every run played on the same held-out tasks; a table of
+  # trial-1 and trial-K success with bootstrap intervals over seeds and
+  # tasks, and the ratio of each curriculum to uniform:
   python benchmarks/ada_curriculum.py curricula --out runs/ada/curricula
-      [--config ada_xland9] [--minutes 30] [--seed 0]
+      [--config ada_xland9] [--set KEY=VALUE ...] [--env-steps 20e6]
+      [--seeds 0 1 2] [--kinds uniform noop_filter plr] [--tasks 1000]
 
 Compilation is excluded from throughput (one warm-up call). The record of
 runs and what they taught is `benchmarks/ada_results.md`.
@@ -29,7 +34,6 @@ runs and what they taught is `benchmarks/ada_results.md`.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import pathlib
@@ -42,11 +46,11 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import common  # pylint: disable=g-import-not-at-top  # benchmarks/common.py
-from agents.core import make_mesh, registry, replicate, runs  # pylint: disable=g-import-not-at-top
+from agents.core import make_mesh, registry, replicate, runs, write_json_atomic  # pylint: disable=g-import-not-at-top
 from agents.core import configs  # pylint: disable=g-import-not-at-top
-from eval.xland import task_sets, trials_eval  # pylint: disable=g-import-not-at-top
+from eval.xland import compare, task_sets, trials_eval  # pylint: disable=g-import-not-at-top
 from games import xland  # pylint: disable=g-import-not-at-top
-from games.xland import canonical  # pylint: disable=g-import-not-at-top
+from games.xland import canonical, play, trials  # pylint: disable=g-import-not-at-top
 from selfplay import drivers, task_mode  # pylint: disable=g-import-not-at-top
 
 CURRICULA = ("uniform", "noop_filter", "plr")
@@ -140,7 +144,6 @@ def adaptation(args) -> None:
         str(run_dir), path, episodes=args.episodes, seed=args.seed,
         batch_size=args.batch_size)
     result["seconds"] = round(time.perf_counter() - start, 1)
-    result["step"] = int(jax.device_get(runs.read_run(run_dir).state.step))
     results[str(run)] = result
     from rich.console import Console  # pylint: disable=g-import-not-at-top
     Console().print(trials_eval.trials_table(
@@ -157,26 +160,104 @@ def adaptation(args) -> None:
                    path=args.json)
 
 
+def _held_out(out: pathlib.Path, config, num_tasks: int) -> pathlib.Path:
+  """The held-out tasks every run of a comparison is played on (written
+  once; the runs differ only in curriculum and seed, so the test split is
+  theirs alike)."""
+  path = out / f"heldout-{num_tasks}.xz"
+  if not path.exists():
+    tasks = config.tasks
+    task_sets.save_task_set(xland.generate(tasks.generator, num_tasks,
+                                           tasks.seed, split="test"), path)
+  return path
+
+
+def _per_task_success(run_dir: pathlib.Path, tasks_path: pathlib.Path,
+                      args) -> dict:
+  """The run's agent on the held-out tasks: per task, its success rate in
+  each trial (over `args.episodes` episodes), cached beside the run for
+  its current step."""
+  step = int(jax.device_get(runs.read_run(run_dir).state.step))
+  cache = run_dir / (f"curricula-eval-{tasks_path.stem}-e{args.episodes}-"
+                     f"seed{args.seed}-step{step}.json")
+  if cache.exists():
+    return json.loads(cache.read_text())
+  task_set = task_sets.load_task_set(tasks_path)
+  policy, config = trials_eval.load_trials_agent(str(run_dir),
+                                                 layout=task_set.layout)
+  start = time.perf_counter()
+  success, returns = play.play_compiled(
+      play.compile_policy(policy, config), trials.tasks_of(task_set, config),
+      config, episodes=args.episodes, key=jax.random.key(args.seed),
+      batch_size=args.batch_size, memory_reset=False, on_batch=None)
+  result = {"step": step, "seconds": round(time.perf_counter() - start, 1),
+            "summary": trials_eval.summarise(success, returns),
+            "per_task_success": success.mean(axis=1).round(4).tolist()}
+  write_json_atomic(cache, result)
+  return result
+
+
 def curricula(args) -> None:
   out = pathlib.Path(args.out)
-  run_dirs = []
-  for kind in CURRICULA:
-    config = configs.load(args.config, [f"curriculum.kind={kind}"])
-    config = dataclasses.replace(config, run=dataclasses.replace(
-        config.run, seed=args.seed))
-    run_dir = out / f"{kind}_s{args.seed}"
-    meta = run_dir / "budget.json"
-    spent = json.loads(meta.read_text())["seconds"] if meta.exists() else 0.0
-    left = args.minutes * 60 - spent
-    if left > 1:
-      start = time.monotonic()
+  out.mkdir(parents=True, exist_ok=True)
+  base = configs.load(args.config, args.set)
+  per_update = base.agent.batch_size * base.agent.unroll_length
+  num_steps = max(1, -(-int(args.env_steps) // per_update))
+  tasks_path = _held_out(out, base, args.tasks)
+  evaluations = {}
+  for seed in args.seeds:  # seed by seed, so a partial comparison is whole
+    for kind in args.kinds:
+      config = configs.load(args.config, [
+          *args.set, f"curriculum.kind={kind}", f"run.seed={seed}",
+          f"run.num_steps={num_steps}"])
+      run_dir = out / f"{kind}_s{seed}"
+      print(f"{run_dir}: {num_steps:,} updates of {per_update:,} environment "
+            f"steps", flush=True)
       drivers.train(config, run_dir, resume=(run_dir / "config.json").exists(),
-                    time_limit_s=left, progress="lines")
-      spent += time.monotonic() - start
-      meta.write_text(json.dumps({"seconds": spent}))
-    run_dirs.append(str(run_dir))
-  args.runs, args.split = run_dirs, "test"
-  adaptation(args)
+                    progress="lines")
+      step = int(jax.device_get(runs.read_run(run_dir).state.step))
+      if step < num_steps:  # a time limit or a signal
+        raise SystemExit(f"{run_dir} stopped at step {step:,} of "
+                         f"{num_steps:,}; rerun the same command to go on")
+      evaluations[(kind, seed)] = _per_task_success(run_dir, tasks_path, args)
+  num_trials = len(next(iter(evaluations.values()))["summary"]["success_mean"])
+  stats = {}
+  for label, trial in (("trial_1", 0), (f"trial_{num_trials}", -1)):
+    per_task = {kind: np.asarray([
+        np.asarray(evaluations[(kind, seed)]["per_task_success"])[:, trial]
+        for seed in args.seeds]) for kind in args.kinds}
+    stats[label] = compare.compare(
+        per_task, baseline=args.baseline if args.baseline in args.kinds
+        else args.kinds[0])
+  from rich.console import Console  # pylint: disable=g-import-not-at-top
+  from rich.table import Table  # pylint: disable=g-import-not-at-top
+  last = f"trial_{num_trials}"
+  table = Table(title=(
+      f"{out}: {num_steps * per_update:,} environment steps per run, "
+      f"{args.tasks} held-out tasks x {args.episodes} episodes, "
+      f"{int(100 * 0.95)}% intervals over seeds and tasks"))
+  for column in ("curriculum", "seeds", f"trial {num_trials}, per seed",
+                 f"trial {num_trials}", "x baseline", "trial 1",
+                 f"trial {num_trials} / trial 1"):
+    table.add_column(column, justify="right")
+  for kind in args.kinds:
+    k, one = stats[last][kind], stats["trial_1"][kind]
+    ratio = ("-" if k["ratio"] is None else
+             f"{k['ratio']:.2f} [{k['ratio_low']:.2f}, {k['ratio_high']:.2f}]")
+    table.add_row(
+        kind, str(k["seeds"]),
+        " / ".join(f"{100 * m:.1f}" for m in k["seed_means"]),
+        f"{100 * k['mean']:.1f} [{100 * k['low']:.1f}, {100 * k['high']:.1f}]",
+        ratio, f"{100 * one['mean']:.1f}",
+        f"{k['mean'] / one['mean']:.2f}" if one["mean"] else "-")
+  Console(width=160).print(table)
+  common.emit_json({
+      "device": common.device_name(), "env_steps_per_run":
+      num_steps * per_update, "tasks": args.tasks, "episodes": args.episodes,
+      "trials": num_trials, "seeds": list(args.seeds), "stats": stats,
+      "runs": {f"{kind}_s{seed}": {"step": e["step"],
+                                   "success_mean": e["summary"]["success_mean"]}
+               for (kind, seed), e in evaluations.items()}}, path=args.json)
 
 
 def main() -> None:
@@ -200,7 +281,14 @@ def main() -> None:
     else:
       p.add_argument("--out", required=True)
       p.add_argument("--config", default="ada_xland9")
-      p.add_argument("--minutes", type=float, default=30.0)
+      p.add_argument("--set", action="append", default=[],
+                     metavar="KEY=VALUE", help="config override for every run")
+      p.add_argument("--env-steps", type=float, default=20e6,
+                     help="environment steps per run (default 20e6)")
+      p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+      p.add_argument("--kinds", nargs="+", choices=CURRICULA,
+                     default=list(CURRICULA))
+      p.add_argument("--baseline", choices=CURRICULA, default="uniform")
     p.add_argument("--tasks", type=int, default=1000)
     p.add_argument("--episodes", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)

@@ -131,7 +131,19 @@ def load_trials_agent(agent: str, *, layout: str | None,
                       num_trials: int | None = None,
                       steps_per_trial: int | None = None
                       ) -> tuple[Any, trials.TrialsConfig]:
-  """An agent's memory policy and the setting to evaluate it in.
+  """An agent's memory policy and the setting to evaluate it in (see
+  `_load_agent`, which also gives the checkpoint's step)."""
+  policy, config, _ = _load_agent(agent, layout=layout, num_trials=num_trials,
+                                  steps_per_trial=steps_per_trial)
+  return policy, config
+
+
+def _load_agent(agent: str, *, layout: str | None,
+                num_trials: int | None = None,
+                steps_per_trial: int | None = None
+                ) -> tuple[Any, trials.TrialsConfig, int | None]:
+  """An agent's memory policy, the setting to evaluate it in, and the
+  learner step of the checkpoint played (None for "random").
 
   Args:
     agent: a run directory, a bundled agent's name, or "random" (a uniformly
@@ -141,7 +153,7 @@ def load_trials_agent(agent: str, *, layout: str | None,
     steps_per_trial: T; default the agent's (xminigrid's for "random").
 
   Returns:
-    (policy, config).
+    (policy, config, step).
 
   Raises:
     ValueError: an unknown agent, one without a memory policy, a layout
@@ -153,7 +165,7 @@ def load_trials_agent(agent: str, *, layout: str | None,
         layout=layout)
     return random_policy(), trials_config_for(
         base, layout=layout, num_trials=num_trials,
-        steps_per_trial=steps_per_trial)
+        steps_per_trial=steps_per_trial), None
   from agents.core import runs  # pylint: disable=g-import-not-at-top
   run_dir = runs.resolve_run_dir(agent)
   if not run_dir.is_dir():
@@ -166,9 +178,9 @@ def load_trials_agent(agent: str, *, layout: str | None,
     raise ValueError(f"agent {agent!r} ({type(run.config).__name__}) has no "
                      "memory policy for XLand trials")
   policy = run.agent.memory_policy(run.agent.test_params(run.state))
-  return policy, trials_config_for(run.agent.trials_config, layout=layout,
-                                   num_trials=num_trials,
-                                   steps_per_trial=steps_per_trial)
+  return policy, trials_config_for(
+      run.agent.trials_config, layout=layout, num_trials=num_trials,
+      steps_per_trial=steps_per_trial), int(jax.device_get(run.state.step))
 
 
 def evaluate_agent(agent: str, tasks_path: str | os.PathLike, *,
@@ -176,7 +188,9 @@ def evaluate_agent(agent: str, tasks_path: str | os.PathLike, *,
                    steps_per_trial: int | None = None, episodes: int,
                    seed: int, batch_size: int,
                    progress: Progress | None = None) -> dict[str, Any]:
-  """`evaluate` of an agent (`load_trials_agent`) on a task set file.
+  """`evaluate` of an agent (`load_trials_agent`) on a task set file; the
+  result also holds "step", the learner step of the checkpoint played (None
+  for "random").
 
   Raises:
     FileNotFoundError: no file at `tasks_path`.
@@ -185,11 +199,12 @@ def evaluate_agent(agent: str, tasks_path: str | os.PathLike, *,
   """
   from eval.xland import task_sets  # pylint: disable=g-import-not-at-top
   task_set = task_sets.load_task_set(tasks_path)
-  policy, config = load_trials_agent(agent, layout=task_set.layout,
+  policy, config, step = _load_agent(agent, layout=task_set.layout,
                                      num_trials=num_trials,
                                      steps_per_trial=steps_per_trial)
-  return evaluate(policy, task_set, config, episodes=episodes, seed=seed,
-                  batch_size=batch_size, progress=progress)
+  result = evaluate(policy, task_set, config, episodes=episodes, seed=seed,
+                    batch_size=batch_size, progress=progress)
+  return {**result, "step": step}
 
 
 def trials_table(result: dict[str, Any], title: str | None = None):

@@ -66,6 +66,8 @@ def test_ada_xland9_is_bundled_small_and_plays_the_shipped_held_out_tasks(
                    "--no-progress"]) == 0
   result = json.loads(out.read_text())
   assert result["tasks"] == 8 and result["trials"] == 2
+  # The checkpoint played: the step SOURCE.md names.
+  assert result["step"] == 1931
   for name in ("agent", "memory_reset", "random"):
     assert all(len(v) == 2 for v in result[name].values())
 

@@ -365,6 +365,7 @@ def test_cli_random_agent_writes_json(tmp_path, capsys):
                               episodes=EPISODES, seed=3, batch_size=BATCH)
   assert result["agent"] == want["agent"]
   assert result["source"]["agent"] == "random"
+  assert result["step"] is None  # no checkpoint
 
 
 @pytest.mark.parametrize("agent,tasks_file,extra,message", [

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import jax
 import numpy as np
 import pytest
 
@@ -145,6 +146,33 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, overrides, message):
   assert message in err and "Traceback" not in err
   assert len(err.strip().splitlines()) == 1
   assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_init_from_starts_from_another_runs_networks(tmp_path, capsys):
+  """`--init-from` on the Sebulba driver: the new run counts its own steps
+  from 0 and, at a learning rate of 1e-12, keeps its source's networks; a
+  network of another shape is refused in one line."""
+  base, tuned = str(tmp_path / "base"), str(tmp_path / "tuned")
+  assert cli.main(["train", "d4pg_smoke", "--out", base, "--steps", "8",
+                   "--no-progress"]) == 0
+  frozen = ["--set", "agent.policy_learning_rate=1e-12", "--set",
+            "agent.critic_learning_rate=1e-12"]
+  assert cli.main(["train", "d4pg_smoke", "--out", tuned, "--steps", "4",
+                   "--init-from", base, "--no-progress", *frozen]) == 0
+  source, new = sebulba.restore_run(base), sebulba.restore_run(tuned)
+  assert int(new.state.step) == 4
+  leaves = lambda state: jax.tree.leaves(state.params)
+  assert len(leaves(source.state)) == len(leaves(new.state)) > 0
+  for a, b in zip(leaves(source.state), leaves(new.state)):
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+  capsys.readouterr()
+  assert cli.main(["train", "d4pg_smoke", "--out", str(tmp_path / "wide"),
+                   "--init-from", base, "--no-progress", "--set",
+                   "agent.network.critic_hidden_sizes=(24,)"]) == 2
+  err = capsys.readouterr().err
+  assert "does not fit this config" in err and "Traceback" not in err
+  assert len(err.strip().splitlines()) == 1
+  assert not (tmp_path / "wide" / "config.json").exists()
 
 
 def test_ray_backend_runs_actors_as_ray_actors(tmp_path):

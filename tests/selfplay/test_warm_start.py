@@ -199,3 +199,10 @@ def test_bad_warm_start_settings_are_named():
                  progress="off")
   with pytest.raises(ValueError, match="warm_start.epsilon"):
     config_lib.load("stratego_smoke", ["warm_start.epsilon=2"])
+  # Both a warm start and a network from another run: refused before any
+  # work, naming both settings.
+  both = _smoke(steps=1)
+  both = dataclasses.replace(both, run=dataclasses.replace(
+      both.run, init_from="/some/run"))
+  with pytest.raises(ValueError, match="run.init_from and warm_start.steps"):
+    anakin.train(both, "/nonexistent/run", progress="off")

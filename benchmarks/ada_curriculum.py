@@ -197,7 +197,32 @@ def _per_task_success(run_dir: pathlib.Path, tasks_path: pathlib.Path,
   return result
 
 
+def _differences(a, b, prefix: str = "") -> list[str]:
+  """The dotted keys at which two JSON trees differ."""
+  if isinstance(a, dict) and isinstance(b, dict):
+    return [d for k in sorted(set(a) | set(b))
+            for d in _differences(a.get(k), b.get(k), f"{prefix}{k}.")]
+  return [] if a == b else [prefix.rstrip(".")]
+
+
+def _check_same_setup(run_dir: pathlib.Path, config) -> None:
+  """Refuses to resume a run under other settings than it was started with
+  (all but `run.num_steps`, which a longer comparison raises)."""
+  saved = configs.to_json(runs.read_config(run_dir))["config"]
+  wanted = configs.to_json(config)["config"]
+  for tree in (saved, wanted):
+    tree.get("run", {}).pop("num_steps", None)
+  differ = _differences(saved, wanted)
+  if differ:
+    raise SystemExit(f"{run_dir} was started with other settings (they "
+                     f"differ in {', '.join(differ)}); use the same --config "
+                     "and --set, or another --out")
+
+
 def curricula(args) -> None:
+  if args.baseline not in args.kinds:
+    raise SystemExit(f"--baseline {args.baseline} is not among --kinds "
+                     f"{' '.join(args.kinds)}")
   out = pathlib.Path(args.out)
   out.mkdir(parents=True, exist_ok=True)
   base = configs.load(args.config, args.set)
@@ -211,10 +236,12 @@ def curricula(args) -> None:
           *args.set, f"curriculum.kind={kind}", f"run.seed={seed}",
           f"run.num_steps={num_steps}"])
       run_dir = out / f"{kind}_s{seed}"
+      resume = (run_dir / "config.json").exists()
+      if resume:  # the same comparison, perhaps with more steps
+        _check_same_setup(run_dir, config)
       print(f"{run_dir}: {num_steps:,} updates of {per_update:,} environment "
             f"steps", flush=True)
-      drivers.train(config, run_dir, resume=(run_dir / "config.json").exists(),
-                    progress="lines")
+      drivers.train(config, run_dir, resume=resume, progress="lines")
       step = int(jax.device_get(runs.read_run(run_dir).state.step))
       if step < num_steps:  # a time limit or a signal
         raise SystemExit(f"{run_dir} stopped at step {step:,} of "
@@ -226,16 +253,14 @@ def curricula(args) -> None:
     per_task = {kind: np.asarray([
         np.asarray(evaluations[(kind, seed)]["per_task_success"])[:, trial]
         for seed in args.seeds]) for kind in args.kinds}
-    stats[label] = compare.compare(
-        per_task, baseline=args.baseline if args.baseline in args.kinds
-        else args.kinds[0])
+    stats[label] = compare.compare(per_task, baseline=args.baseline)
   from rich.console import Console  # pylint: disable=g-import-not-at-top
   from rich.table import Table  # pylint: disable=g-import-not-at-top
   last = f"trial_{num_trials}"
   table = Table(title=(
       f"{out}: {num_steps * per_update:,} environment steps per run, "
       f"{args.tasks} held-out tasks x {args.episodes} episodes, "
-      f"{int(100 * 0.95)}% intervals over seeds and tasks"))
+      "95% intervals over seeds and tasks"))
   for column in ("curriculum", "seeds", f"trial {num_trials}, per seed",
                  f"trial {num_trials}", "x baseline", "trial 1",
                  f"trial {num_trials} / trial 1"):
@@ -295,8 +320,11 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--json")
   args = parser.parse_args()
-  {"throughput": throughput, "adaptation": adaptation,
-   "curricula": curricula}[args.mode](args)
+  try:
+    {"throughput": throughput, "adaptation": adaptation,
+     "curricula": curricula}[args.mode](args)
+  except (ValueError, FileNotFoundError) as e:  # bad settings or files
+    raise SystemExit(f"error: {e}") from None
 
 
 if __name__ == "__main__":

@@ -172,16 +172,18 @@ def _held_out(out: pathlib.Path, config, num_tasks: int) -> pathlib.Path:
   return path
 
 
+def _eval_cache(run_dir: pathlib.Path, tasks_path: pathlib.Path, args,
+                step: int) -> pathlib.Path:
+  return run_dir / (f"curricula-eval-{tasks_path.stem}-e{args.episodes}-"
+                    f"seed{args.seed}-step{step}.json")
+
+
 def _per_task_success(run_dir: pathlib.Path, tasks_path: pathlib.Path,
-                      args) -> dict:
-  """The run's agent on the held-out tasks: per task, its success rate in
-  each trial (over `args.episodes` episodes), cached beside the run for
-  its current step."""
-  step = int(jax.device_get(runs.read_run(run_dir).state.step))
-  cache = run_dir / (f"curricula-eval-{tasks_path.stem}-e{args.episodes}-"
-                     f"seed{args.seed}-step{step}.json")
-  if cache.exists():
-    return json.loads(cache.read_text())
+                      args, step: int) -> dict:
+  """The run's agent at learner step `step` (its latest checkpoint) on the
+  held-out tasks: per task, its success rate in each trial (over
+  `args.episodes` episodes), kept beside the run, so that a comparison at
+  fewer steps than a run has since gone on to stays available."""
   task_set = task_sets.load_task_set(tasks_path)
   policy, config = trials_eval.load_trials_agent(str(run_dir),
                                                  layout=task_set.layout)
@@ -193,8 +195,12 @@ def _per_task_success(run_dir: pathlib.Path, tasks_path: pathlib.Path,
   result = {"step": step, "seconds": round(time.perf_counter() - start, 1),
             "summary": trials_eval.summarise(success, returns),
             "per_task_success": success.mean(axis=1).round(4).tolist()}
-  write_json_atomic(cache, result)
+  write_json_atomic(_eval_cache(run_dir, tasks_path, args, step), result)
   return result
+
+
+def _step(run_dir: pathlib.Path) -> int:
+  return int(jax.device_get(runs.read_run(run_dir).state.step))
 
 
 def _differences(a, b, prefix: str = "") -> list[str]:
@@ -236,17 +242,27 @@ def curricula(args) -> None:
           *args.set, f"curriculum.kind={kind}", f"run.seed={seed}",
           f"run.num_steps={num_steps}"])
       run_dir = out / f"{kind}_s{seed}"
+      cache = _eval_cache(run_dir, tasks_path, args, num_steps)
+      if cache.exists():  # trained and played at this budget already
+        evaluations[(kind, seed)] = json.loads(cache.read_text())
+        continue
       resume = (run_dir / "config.json").exists()
       if resume:  # the same comparison, perhaps with more steps
         _check_same_setup(run_dir, config)
+        step = _step(run_dir)
+        if step > num_steps:
+          raise SystemExit(f"{run_dir} is at step {step:,}, past this "
+                           f"comparison's {num_steps:,}, and was not played "
+                           "there; compare at its own step or more")
       print(f"{run_dir}: {num_steps:,} updates of {per_update:,} environment "
             f"steps", flush=True)
       drivers.train(config, run_dir, resume=resume, progress="lines")
-      step = int(jax.device_get(runs.read_run(run_dir).state.step))
+      step = _step(run_dir)
       if step < num_steps:  # a time limit or a signal
         raise SystemExit(f"{run_dir} stopped at step {step:,} of "
                          f"{num_steps:,}; rerun the same command to go on")
-      evaluations[(kind, seed)] = _per_task_success(run_dir, tasks_path, args)
+      evaluations[(kind, seed)] = _per_task_success(run_dir, tasks_path, args,
+                                                    step)
   num_trials = len(next(iter(evaluations.values()))["summary"]["success_mean"])
   stats = {}
   for label, trial in (("trial_1", 0), (f"trial_{num_trials}", -1)):

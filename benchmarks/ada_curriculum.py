@@ -226,6 +226,8 @@ def _check_same_setup(run_dir: pathlib.Path, config) -> None:
 
 
 def curricula(args) -> None:
+  if not args.env_steps >= 1:
+    raise SystemExit(f"--env-steps must be >= 1, got {args.env_steps:g}")
   if args.baseline not in args.kinds:
     raise SystemExit(f"--baseline {args.baseline} is not among --kinds "
                      f"{' '.join(args.kinds)}")

@@ -46,11 +46,11 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import common  # pylint: disable=g-import-not-at-top  # benchmarks/common.py
-from agents.core import make_mesh, registry, replicate, runs, write_json_atomic  # pylint: disable=g-import-not-at-top
+from agents.core import CheckpointError, Checkpointer, make_mesh, registry, replicate, runs, write_json_atomic  # pylint: disable=g-import-not-at-top
 from agents.core import configs  # pylint: disable=g-import-not-at-top
 from eval.xland import compare, task_sets, trials_eval  # pylint: disable=g-import-not-at-top
 from games import xland  # pylint: disable=g-import-not-at-top
-from games.xland import canonical, play, trials  # pylint: disable=g-import-not-at-top
+from games.xland import canonical, trials  # pylint: disable=g-import-not-at-top
 from selfplay import drivers, task_mode  # pylint: disable=g-import-not-at-top
 
 CURRICULA = ("uniform", "noop_filter", "plr")
@@ -188,10 +188,10 @@ def _per_task_success(run_dir: pathlib.Path, tasks_path: pathlib.Path,
   policy, config = trials_eval.load_trials_agent(str(run_dir),
                                                  layout=task_set.layout)
   start = time.perf_counter()
-  success, returns = play.play_compiled(
-      play.compile_policy(policy, config), trials.tasks_of(task_set, config),
-      config, episodes=args.episodes, key=jax.random.key(args.seed),
-      batch_size=args.batch_size, memory_reset=False, on_batch=None)
+  success, returns = trials_eval.play_trials(
+      policy, trials.tasks_of(task_set, config), config,
+      episodes=args.episodes, key=jax.random.key(args.seed),
+      batch_size=args.batch_size)
   result = {"step": step, "seconds": round(time.perf_counter() - start, 1),
             "summary": trials_eval.summarise(success, returns),
             "per_task_success": success.mean(axis=1).round(4).tolist()}
@@ -200,7 +200,11 @@ def _per_task_success(run_dir: pathlib.Path, tasks_path: pathlib.Path,
 
 
 def _step(run_dir: pathlib.Path) -> int:
-  return int(jax.device_get(runs.read_run(run_dir).state.step))
+  """The run's latest checkpointed learner step (0 before the first)."""
+  try:
+    return Checkpointer(run_dir, read_only=True).latest_step() or 0
+  except CheckpointError:  # no checkpoint yet
+    return 0
 
 
 def _differences(a, b, prefix: str = "") -> list[str]:

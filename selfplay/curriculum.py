@@ -15,13 +15,24 @@ into a pool the caller holds; an episode is K trials of one task. Three kinds:
   episode's success rate p ("No Regrets"/SFL, Rutherford et al. 2024,
   https://arxiv.org/abs/2408.15099) or the episode's positive value loss
   (PLR), which the caller computes.
-- `"noop_filter"`: AdA's no-op filtering, adapted. AdA drops tasks on which
-  the agent does no better than a no-op policy, or which it always solves.
-  In XLand-MiniGrid a no-op policy never scores, so "better than no-op"
-  reduces to "solves at least once": a task is kept iff its measured success
-  rate p satisfies `noop_low < p < noop_high` (strictly; defaults 0 and 1).
-  Kept tasks live in the same buffer (score 1.0) and are replayed uniformly;
-  a kept task that later fails the test is evicted.
+- `"noop_filter"`: AdA's no-op filtering (Adaptive Agent team 2023,
+  "Auto-curriculum learning"). AdA's task-evaluation workers play candidate
+  tasks with the current agent and a no-op policy and pass on only the
+  tasks the agent does better on than the no-op policy and does not already
+  master; the learners train on the tasks that passed. In XLand-MiniGrid a
+  no-op policy never scores, so "better than no-op" reduces to "solves at
+  least once": a task passes iff the success rate p of an episode of it
+  satisfies `noop_low < p < noop_high` (strictly; defaults 0 and 1). Here a
+  slot that does not replay plays a new task from the pool (an evaluation
+  episode: with `robust` it gives no gradient); a passing task joins a
+  queue (the buffer), and replaying slots take queued tasks, least recently
+  drawn first, no two slots the same task in one call. A drawn task is
+  trained on once: when its episode starts (`start`) it stays in the buffer
+  only as a marker that its episode is under way, and leaves when that
+  episode ends. A replaying slot finding the queue empty plays a new task
+  instead; `min_fill` does not apply. With `noop_keep` (this suite's first
+  filter) a passing task is instead kept and replayed uniformly until one
+  of its episodes fails the test.
 
 With `robust` (Robust PLR, Jiang et al. 2021, "Replay-Guided Adversarial
 Environment Design", https://arxiv.org/abs/2110.02439) only replayed tasks
@@ -181,6 +192,8 @@ def sample(config: CurriculumConfig, state: CurriculumState,
     ones = jnp.ones((n,), bool)
     return state._replace(clock=clock), new_tasks, ~ones, ones
   s = config.buffer_size
+  if _consumes(config):
+    return _sample_queue(config, state, key_replay, new_tasks, clock)
   can_replay = state.size >= config.min_replay_size
   replayed = can_replay & (
       jax.random.uniform(key_replay, (n,)) < config.replay_prob)
@@ -189,6 +202,33 @@ def sample(config: CurriculumConfig, state: CurriculumState,
   # still needs a distribution.
   p = jnp.where(state.size > 0, p, 1.0 / s)
   slots = jax.random.choice(key_slot, s, (n,), replace=True, p=p)
+  task_ids = jnp.where(replayed, state.task_ids[slots], new_tasks)
+  last_sampled = state.last_sampled.at[jnp.where(replayed, slots, s)].set(
+      clock, mode="drop")
+  train = replayed | (not config.robust)
+  return (state._replace(last_sampled=last_sampled, clock=clock),
+          task_ids, replayed, train)
+
+
+def _consumes(config: CurriculumConfig) -> bool:
+  """Whether tasks leave the buffer once trained on (AdA's no-op filter)."""
+  return config.kind == "noop_filter" and not config.noop_keep
+
+
+def _sample_queue(config: CurriculumConfig, state: CurriculumState,
+                  key: chex.PRNGKey, new_tasks: jax.Array, clock: jax.Array,
+                  ) -> tuple[CurriculumState, jax.Array, jax.Array, jax.Array]:
+  """`sample` for AdA's no-op filter: replaying slots take distinct queued
+  tasks, least recently drawn first (then lower slot), while there are any;
+  the rest play `new_tasks`."""
+  s, n = config.buffer_size, new_tasks.shape[0]
+  index = jnp.arange(s, dtype=jnp.int32)
+  queued = (state.task_ids >= 0) & (state.scores > 0)
+  order = jnp.lexsort((index, state.last_sampled, ~queued))
+  wants = jax.random.uniform(key, (n,)) < config.replay_prob
+  rank = jnp.cumsum(wants) - 1                 # the k-th slot wanting a task
+  replayed = wants & (rank < queued.sum())
+  slots = order[jnp.clip(rank, 0, s - 1)]
   task_ids = jnp.where(replayed, state.task_ids[slots], new_tasks)
   last_sampled = state.last_sampled.at[jnp.where(replayed, slots, s)].set(
       clock, mode="drop")
@@ -240,10 +280,13 @@ def update(config: CurriculumConfig, state: CurriculumState,
   this equals inserting the new tasks one at a time, each replacing the
   lowest entry if higher (tested against such a loop).
 
-  For "noop_filter", a task passes iff `noop_low < p < noop_high`: a
-  passing task is kept (score 1) or inserted when there is room (a full
-  buffer turns over only as entries fail); a failing task is evicted. For
-  "uniform" the state is returned unchanged.
+  For "noop_filter", a task passes iff `noop_low < p < noop_high`. AdA's
+  (not `noop_keep`): a task whose training episode was under way (`start`)
+  leaves; a task not in the buffer joins the queue if it passed and there
+  is room (score 1; the queue's order is `last_sampled`, the clock it
+  joined or was last drawn at). With `noop_keep`, a passing task is kept (score 1) or inserted when there is
+  room (a full buffer turns over only as entries fail); a failing task is
+  evicted. For "uniform" the state is returned unchanged.
 
   Args:
     config: the curriculum's config.
@@ -266,6 +309,8 @@ def update(config: CurriculumConfig, state: CurriculumState,
       task_ids.astype(jnp.int32), success_rate.astype(jnp.float32),
       value_loss.astype(jnp.float32), mask.astype(bool))
   real = ids != _NO_TASK
+  if _consumes(config):
+    return _update_queue(config, state, ids, p)
   if config.kind == "plr":
     score = learnability(p) if config.score == "learnability" else v
     admit = real
@@ -307,6 +352,67 @@ def update(config: CurriculumConfig, state: CurriculumState,
   return state._replace(task_ids=buf_ids, scores=scores,
                         last_sampled=last_sampled,
                         size=(buf_ids >= 0).sum().astype(jnp.int32))
+
+
+def _update_queue(config: CurriculumConfig, state: CurriculumState,
+                  ids: jax.Array, p: jax.Array) -> CurriculumState:
+  """`update` for AdA's no-op filter, on merged episodes (`ids` increasing,
+  padded with `_NO_TASK`). A task whose episode was under way (score 0)
+  leaves; a task not in the buffer had an evaluation episode and, if it
+  passed, joins the queue (score 1, stamped with the clock) in the free
+  slots, in increasing task id, while there are any. A queued task (an
+  evaluation episode of a task that is also queued) is left as it is."""
+  s = config.buffer_size
+  real = ids != _NO_TASK
+  buf_order = jnp.argsort(state.task_ids)
+  buf_sorted = state.task_ids[buf_order]
+  pos = jnp.clip(jnp.searchsorted(buf_sorted, ids), 0, s - 1)
+  found = real & (buf_sorted[pos] == ids)
+  ended = jnp.zeros((s,), bool).at[jnp.where(found, buf_order[pos], s)].set(
+      True, mode="drop")
+  buf_ids = jnp.where(ended & (state.scores <= 0), _EMPTY, state.task_ids)
+  passed = real & ~found & (config.noop_low < p) & (p < config.noop_high)
+  free = jnp.nonzero(buf_ids < 0, size=s, fill_value=s)[0]
+  k = jnp.cumsum(passed) - 1
+  target = jnp.where(passed & (k < (buf_ids < 0).sum()),
+                     free[jnp.clip(k, 0, s - 1)], s)
+  buf_ids = buf_ids.at[target].set(ids, mode="drop")
+  scores = state.scores.at[target].set(1.0, mode="drop")
+  last_sampled = state.last_sampled.at[target].set(state.clock, mode="drop")
+  return state._replace(task_ids=buf_ids, scores=scores,
+                        last_sampled=last_sampled,
+                        size=(buf_ids >= 0).sum().astype(jnp.int32))
+
+
+def start(config: CurriculumConfig, state: CurriculumState,
+          task_ids: jax.Array, started: jax.Array) -> CurriculumState:
+  """Records which replayed tasks' episodes began (AdA's no-op filter).
+
+  A queued task whose training episode has started can no longer be drawn
+  (score 0) and leaves the buffer when an episode of it ends (`update`).
+  Call it before `update` with the episodes that ended in the same stretch.
+  Every other kind returns `state` unchanged.
+
+  Args:
+    config: the curriculum's config.
+    state: the curriculum's state.
+    task_ids: [n] int32, tasks `sample` gave the slots.
+    started: [n] bool, the slots that replayed and began their task.
+
+  Returns:
+    The updated state; the clock is unchanged.
+  """
+  if not _consumes(config):
+    return state
+  s = config.buffer_size
+  ids = jnp.where(started, task_ids, _NO_TASK)
+  buf_order = jnp.argsort(state.task_ids)
+  buf_sorted = state.task_ids[buf_order]
+  pos = jnp.clip(jnp.searchsorted(buf_sorted, ids), 0, s - 1)
+  found = started & (buf_sorted[pos] == ids)
+  scores = state.scores.at[jnp.where(found, buf_order[pos], s)].set(
+      0.0, mode="drop")
+  return state._replace(scores=scores)
 
 
 def stats(config: CurriculumConfig,

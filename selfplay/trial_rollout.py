@@ -68,7 +68,7 @@ def make_batch_fn(env: Any, agent: Any, cfg: CurriculumConfig):
     params = train_state.params
     batch = carry.task.shape[0]
     sample_key, env_key, act_key, last_key = jax.random.split(key, 4)
-    cstate, next_task, _, next_train = curriculum.sample(
+    cstate, next_task, next_replayed, next_train = curriculum.sample(
         cfg, carry.curriculum, sample_key, env.num_tasks, batch)
     next_tasks = env.task(next_task)
     next_keys = jax.random.split(env_key, batch)
@@ -122,6 +122,9 @@ def make_batch_fn(env: Any, agent: Any, cfg: CurriculumConfig):
     (score_sum, score_steps), value_loss = jax.lax.scan(
         score_step, (carry.score_sum, carry.score_steps),
         (jnp.maximum(batch_major(agent_batch.advantage), 0.0), rec["done"]))
+    # A slot whose episode ended began its next task in this segment.
+    cstate = curriculum.start(cfg, cstate, next_task,
+                              next_replayed & rec["done"].any(0))
     cstate = curriculum.update(
         cfg, cstate, rec["ended_task"].reshape(-1),
         rec["success_rate"].reshape(-1), value_loss.reshape(-1),

@@ -301,8 +301,9 @@ CURRICULUM_SCORES = ("learnability", "value_loss")
 class CurriculumConfig:
   """Which tasks of a pool the training episodes play
   (`selfplay.curriculum`): "uniform" (every task alike); "noop_filter"
-  (AdA's no-op filtering: keep and replay only tasks the agent neither
-  solves in every trial nor fails in all); "plr" (prioritised level replay,
+  (AdA's no-op filtering: train only on tasks that new episodes found the
+  agent neither solves in every trial nor fails in all, each passing task
+  trained on once); "plr" (prioritised level replay,
   Jiang et al. 2021, arXiv:2010.03934, scored by `score`). The buffer's
   defaults are JaxUED's (`examples/maze_plr.py`; Coward et al. 2024,
   arXiv:2403.13091). `robust` (Robust PLR, Jiang et al. 2021,
@@ -319,6 +320,9 @@ class CurriculumConfig:
   robust: bool = True             # train only on replayed tasks
   noop_low: float = 0.0           # noop_filter keeps noop_low < p < noop_high
   noop_high: float = 1.0
+  # noop_filter: keep passing tasks and replay them until an episode fails
+  # the test (this suite's first filter), not train on each once (AdA).
+  noop_keep: bool = False
 
   def __post_init__(self):
     if self.kind not in CURRICULUM_KINDS:
@@ -348,9 +352,19 @@ class CurriculumConfig:
     if not self.noop_low < self.noop_high <= 1.0:
       raise ValueError(f"curriculum.noop_high must be in (noop_low="
                        f"{self.noop_low!r}, 1], got {self.noop_high!r}")
+    if not isinstance(self.noop_keep, bool):
+      raise ValueError(f"curriculum.noop_keep must be a bool, got "
+                       f"{self.noop_keep!r}")
 
   @property
   def min_replay_size(self) -> int:
-    """Entries the buffer needs before any slot may replay (at least 1)."""
+    """Entries the buffer needs before any slot may replay (at least 1).
+
+    `min_fill` does not apply to AdA's no-op filter (not `noop_keep`): its
+    training episodes take whatever tasks have passed, as AdA's learners
+    take what its task-evaluation workers accept.
+    """
+    if self.kind == "noop_filter" and not self.noop_keep:
+      return 1
     # round() first: 0.3 * 10 is 3.0000000000000004 in floating point.
     return max(1, math.ceil(round(self.min_fill * self.buffer_size, 6)))

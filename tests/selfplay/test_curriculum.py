@@ -27,11 +27,16 @@ STALE = dataclasses.replace(RANK, staleness_coef=0.3)
 GREEDY = dataclasses.replace(RANK, temperature=0.05)
 VALUE = CurriculumConfig(kind="plr", score="value_loss", buffer_size=3,
                          min_fill=1.0)
+# The suite's first no-op filter (passing tasks kept until they fail) and
+# AdA's (passing tasks queued, each trained on once).
 NOOP = CurriculumConfig(kind="noop_filter", buffer_size=8, min_fill=0.5,
-                        replay_prob=1.0)
+                        replay_prob=1.0, noop_keep=True)
+ADA = CurriculumConfig(kind="noop_filter", buffer_size=4, min_fill=1.0,
+                       replay_prob=1.0)
 
 _sample = jax.jit(cur.sample, static_argnames=("config", "num_tasks", "n"))
 _update = jax.jit(cur.update, static_argnames="config")
+_start = jax.jit(cur.start, static_argnames="config")
 _replay_probs = jax.jit(cur.replay_probs, static_argnames="config")
 
 
@@ -81,6 +86,7 @@ def _contents(state) -> dict[int, tuple[float, int]]:
     ("buffer_size", 2.5), ("replay_prob", 1.5), ("staleness_coef", -0.1),
     ("min_fill", 2.0), ("temperature", 0.0), ("robust", 1),
     ("noop_low", 1.0), ("noop_high", 0.0), ("noop_high", 1.2),
+    ("noop_keep", 1),
 ])
 def test_config_rejects_bad_values_naming_the_field(field, value):
   with pytest.raises(ValueError, match=field):
@@ -292,6 +298,103 @@ def test_noop_filter_full_buffer_turns_over_only_by_eviction():
   assert set(_contents(state)) == set(range(1, 9))   # ties: lower ids first
   state = _record(NOOP, state, [1, 9], success_rate=[0.0, 0.5])
   assert set(_contents(state)) == set(range(2, 10))  # 1 failed: room for 9
+
+
+def test_ada_noop_filter_queues_only_new_passing_tasks_ignoring_min_fill():
+  assert not ADA.noop_keep and ADA.min_replay_size == 1  # min_fill 1.0
+  state = _record(ADA, cur.init(ADA, NUM_TASKS)._replace(
+      clock=jnp.asarray(3, jnp.int32)), [1, 2, 3, 4],
+                  success_rate=[0.0, 1.0, 0.25, 0.75])
+  assert _contents(state) == {3: (1.0, 3), 4: (1.0, 3)}  # (queued, joined)
+  # Replaying slots take the queued tasks, no task twice in a call; the
+  # slots left over play new tasks and, robust, are not trained on.
+  state, ids, replayed, train = _sample(ADA, state, jax.random.key(0),
+                                        num_tasks=NUM_TASKS, n=5)
+  np.testing.assert_array_equal(replayed, [True, True, False, False, False])
+  np.testing.assert_array_equal(train, replayed)
+  assert sorted(np.asarray(ids)[:2].tolist()) == [3, 4]
+  assert _contents(state) == {3: (1.0, 4), 4: (1.0, 4)}  # drawn at clock 4
+
+
+def test_ada_noop_filter_takes_the_least_recently_drawn_first():
+  # Slot 1 is empty; task 9 was drawn longest ago, then 7 and 5 (tie: the
+  # lower slot first).
+  state = _state([7, -1, 5, 9], [1.0, 0.0, 1.0, 1.0],
+                 last_sampled=[6, 0, 6, 2], clock=10)
+  got = []
+  for n in (1, 2, 3, 4):
+    _, ids, replayed, _ = _sample(ADA, state, jax.random.key(1),
+                                  num_tasks=NUM_TASKS, n=n)
+    got.append(np.asarray(ids)[np.asarray(replayed)].tolist())
+  assert got == [[9], [9, 7], [9, 7, 5], [9, 7, 5]]
+  # Drawn tasks go to the back of the queue.
+  state, _, _, _ = _sample(ADA, state, jax.random.key(1), num_tasks=NUM_TASKS,
+                           n=2)
+  _, ids, _, _ = _sample(ADA, state, jax.random.key(2), num_tasks=NUM_TASKS,
+                         n=1)
+  assert np.asarray(ids).tolist() == [5]
+
+
+def test_ada_noop_filter_trains_on_a_task_once_and_never_requeues_it():
+  state = _record(ADA, cur.init(ADA, NUM_TASKS), [1, 2],
+                  success_rate=[0.5, 0.5])
+  state, ids, replayed, _ = _sample(ADA, state, jax.random.key(0),
+                                    num_tasks=NUM_TASKS, n=2)
+  assert replayed.all()
+  # Only the slot whose episode began takes its task out of the queue.
+  began = np.asarray(ids) == 1
+  state = _start(ADA, state, ids, jnp.asarray(began))
+  assert _contents(state) == {1: (0.0, 1), 2: (1.0, 1)}
+  for _ in range(3):  # the marker is never drawn
+    _, again, replayed, _ = _sample(ADA, state, jax.random.key(_),
+                                    num_tasks=NUM_TASKS, n=2)
+    assert np.asarray(again)[np.asarray(replayed)].tolist() == [2]
+  # An episode of task 2 ending while it is queued (an evaluation episode
+  # of a task drawn from the pool again) leaves it queued.
+  state = _record(ADA, state, [2], success_rate=[0.0])
+  assert set(_contents(state)) == {1, 2}
+  # Task 1's training episode ends, passing the test or not: it leaves.
+  assert set(_contents(_record(ADA, state, [1], success_rate=[0.5]))) == {2}
+  assert set(_contents(_record(ADA, state, [1], success_rate=[1.0]))) == {2}
+  # Starting a task that is not queued (a new task) changes nothing.
+  chex.assert_trees_all_equal(
+      _start(ADA, state, jnp.array([7, 9]), jnp.array([True, True])), state)
+
+
+def test_start_changes_nothing_for_other_kinds():
+  for config in (PLR, NOOP, CurriculumConfig()):
+    state = _record(config, cur.init(config, NUM_TASKS), [1, 2],
+                    success_rate=[0.5, 0.5])
+    chex.assert_trees_all_equal(
+        _start(config, state, jnp.array([1, 2]), jnp.array([True, True])),
+        state)
+
+
+def test_ada_noop_filter_full_queue_admits_nothing_more():
+  state = _record(ADA, cur.init(ADA, NUM_TASKS), [6, 5, 4, 3, 2, 1],
+                  success_rate=[0.5] * 6)
+  assert set(_contents(state)) == {1, 2, 3, 4}   # lower ids fill first
+  assert set(_contents(_record(ADA, state, [9], success_rate=[0.5]))) == {
+      1, 2, 3, 4}
+  state = _start(ADA, state, jnp.array([1]), jnp.array([True]))
+  state = _record(ADA, state, [1, 9], success_rate=[0.5, 0.5])
+  assert set(_contents(state)) == {2, 3, 4, 9}   # 1 trained: room for 9
+
+
+def test_ada_noop_filter_replay_prob_sets_the_share_of_training_slots():
+  config = dataclasses.replace(ADA, replay_prob=0.3, buffer_size=N)
+  state = cur.init(config, N)
+  state = state._replace(task_ids=jnp.arange(N, dtype=jnp.int32),
+                         scores=jnp.ones((N,), jnp.float32),
+                         size=jnp.asarray(N, jnp.int32))
+  _, ids, replayed, train = _sample(config, state, jax.random.key(3),
+                                    num_tasks=NUM_TASKS, n=N)
+  share = float(np.mean(replayed))
+  assert abs(share - 0.3) < 5 * np.sqrt(0.3 * 0.7 / N)
+  np.testing.assert_array_equal(train, replayed)
+  picked = np.asarray(ids)[np.asarray(replayed)]
+  assert len(set(picked.tolist())) == len(picked)   # distinct
+  np.testing.assert_array_equal(np.sort(picked), np.arange(len(picked)))
 
 
 def test_non_robust_trains_on_every_slot():

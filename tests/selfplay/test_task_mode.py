@@ -90,6 +90,30 @@ def test_rollout_records_each_ended_episode_once():
   assert isinstance(task_mode.TaskSource, type)
 
 
+def test_ada_noop_filter_marks_exactly_the_training_episodes_under_way():
+  cfg = _cfg("curriculum.kind=noop_filter", "curriculum.buffer_size=64",
+             "agent.batch_size=32")
+  game, agent = anakin.build(cfg)
+  carry = trial_rollout.init_carry(game, agent, cfg.curriculum,
+                                   jax.random.key(0), agent.batch_size)
+  batch_fn = jax.jit(trial_rollout.make_batch_fn(game, agent,
+                                                 cfg.curriculum))
+  state = agent.init(jax.random.key(1))
+  assert not np.asarray(carry.train).any()     # nothing has passed yet
+  trained = 0
+  for i in range(16):  # episodes of 16 steps, segments of 8
+    _, carry, _ = batch_fn(state, jax.random.key(i), carry)
+    training = np.asarray(carry.task)[np.asarray(carry.train)].tolist()
+    # Each training episode under way holds its task's marker (score 0),
+    # no two at once the same task; every marker is such an episode's.
+    ids = np.asarray(carry.curriculum.task_ids)
+    markers = ids[(ids >= 0) & (np.asarray(carry.curriculum.scores) == 0)]
+    assert sorted(training) == sorted(markers.tolist())
+    assert len(set(training)) == len(training)
+    trained += len(training)
+  assert trained > 0
+
+
 @pytest.mark.parametrize("bad, match", [
     ("curriculum.kind=best", "curriculum.kind"),
     ("trials.num_trials=40", "max_trials")])

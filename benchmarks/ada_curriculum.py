@@ -26,6 +26,10 @@ held-out tasks.
   python benchmarks/ada_curriculum.py curricula --out runs/ada/curricula
       [--config ada_xland9] [--set KEY=VALUE ...] [--env-steps 20e6]
       [--seeds 0 1 2] [--kinds uniform noop_filter plr] [--tasks 1000]
+      [--variant NAME KEY=VALUE ... [--variant ...]] [--baseline uniform]
+  # (--variant: one more row, runs NAME_s<seed>, with these overrides on
+  # top of --set, e.g. --variant plr_value curriculum.kind=plr
+  # curriculum.score=value_loss.)
 
 Compilation is excluded from throughput (one warm-up call). The record of
 runs and what they taught is `benchmarks/ada_results.md`.
@@ -37,6 +41,7 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -229,12 +234,32 @@ def _check_same_setup(run_dir: pathlib.Path, config) -> None:
                      "and --set, or another --out")
 
 
+def _setups(args) -> dict[str, list[str]]:
+  """{row name: its overrides on top of --set}: the kinds, then variants.
+
+  Raises:
+    SystemExit: a variant's name is not a plain name or is taken, or the
+      baseline is none of the rows.
+  """
+  setups = {kind: [f"curriculum.kind={kind}"] for kind in args.kinds}
+  for name, *overrides in args.variant:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or "=" in name:
+      raise SystemExit(f"--variant {name!r}: a variant starts with its name "
+                       "(letters, digits, '_', '.', '-'), then KEY=VALUE "
+                       "overrides")
+    if name in setups:
+      raise SystemExit(f"--variant {name}: the name is already a row")
+    setups[name] = overrides
+  if args.baseline not in setups:
+    raise SystemExit(f"--baseline {args.baseline} is not among the rows "
+                     f"{' '.join(setups)}")
+  return setups
+
+
 def curricula(args) -> None:
   if not args.env_steps >= 1:
     raise SystemExit(f"--env-steps must be >= 1, got {args.env_steps:g}")
-  if args.baseline not in args.kinds:
-    raise SystemExit(f"--baseline {args.baseline} is not among --kinds "
-                     f"{' '.join(args.kinds)}")
+  setups = _setups(args)
   out = pathlib.Path(args.out)
   out.mkdir(parents=True, exist_ok=True)
   base = configs.load(args.config, args.set)
@@ -243,9 +268,9 @@ def curricula(args) -> None:
   tasks_path = _held_out(out, base, args.tasks)
   evaluations = {}
   for seed in args.seeds:  # seed by seed, so a partial comparison is whole
-    for kind in args.kinds:
+    for kind, overrides in setups.items():
       config = configs.load(args.config, [
-          *args.set, f"curriculum.kind={kind}", f"run.seed={seed}",
+          *args.set, *overrides, f"run.seed={seed}",
           f"run.num_steps={num_steps}"])
       run_dir = out / f"{kind}_s{seed}"
       cache = _eval_cache(run_dir, tasks_path, args, num_steps)
@@ -274,7 +299,7 @@ def curricula(args) -> None:
   for label, trial in (("trial_1", 0), (f"trial_{num_trials}", -1)):
     per_task = {kind: np.asarray([
         np.asarray(evaluations[(kind, seed)]["per_task_success"])[:, trial]
-        for seed in args.seeds]) for kind in args.kinds}
+        for seed in args.seeds]) for kind in setups}
     stats[label] = compare.compare(per_task, baseline=args.baseline)
   from rich.console import Console  # pylint: disable=g-import-not-at-top
   from rich.table import Table  # pylint: disable=g-import-not-at-top
@@ -287,7 +312,7 @@ def curricula(args) -> None:
                  f"trial {num_trials}", "x baseline", "trial 1",
                  f"trial {num_trials} / trial 1"):
     table.add_column(column, justify="right")
-  for kind in args.kinds:
+  for kind in setups:
     k, one = stats[last][kind], stats["trial_1"][kind]
     ratio = ("-" if k["ratio"] is None else
              f"{k['ratio']:.2f} [{k['ratio_low']:.2f}, {k['ratio_high']:.2f}]")
@@ -335,7 +360,12 @@ def main() -> None:
       p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
       p.add_argument("--kinds", nargs="+", choices=CURRICULA,
                      default=list(CURRICULA))
-      p.add_argument("--baseline", choices=CURRICULA, default="uniform")
+      p.add_argument("--variant", nargs="+", action="append", default=[],
+                     metavar="NAME KEY=VALUE",
+                     help="one more row: its name, then config overrides on "
+                     "top of --set (repeatable)")
+      p.add_argument("--baseline", default="uniform",
+                     help="the row the others are divided by")
     p.add_argument("--tasks", type=int, default=1000)
     p.add_argument("--episodes", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)

@@ -166,7 +166,9 @@ def sample(config: CurriculumConfig, state: CurriculumState,
   once the buffer holds `config.min_replay_size` tasks (never for
   "uniform"); a replaying slot draws a buffer slot from `replay_probs`
   (with replacement: two slots may replay the same task). Other slots draw
-  a new task uniformly from the pool. Advances the clock by one and stamps
+  a new task uniformly from the pool. AdA's no-op filter differs (see the
+  module docstring): replaying slots take distinct queued tasks, at any
+  fill. Advances the clock by one and stamps
   replayed entries with the new clock.
 
   Args:
@@ -284,9 +286,10 @@ def update(config: CurriculumConfig, state: CurriculumState,
   (not `noop_keep`): a task whose training episode was under way (`start`)
   leaves; a task not in the buffer joins the queue if it passed and there
   is room (score 1; the queue's order is `last_sampled`, the clock it
-  joined or was last drawn at). With `noop_keep`, a passing task is kept (score 1) or inserted when there is
-  room (a full buffer turns over only as entries fail); a failing task is
-  evicted. For "uniform" the state is returned unchanged.
+  joined or was last drawn at). With `noop_keep`, a passing task is kept
+  (score 1) or inserted when there is room (a full buffer turns over only
+  as entries fail); a failing task is evicted. For "uniform" the state is
+  returned unchanged.
 
   Args:
     config: the curriculum's config.
@@ -391,7 +394,9 @@ def start(config: CurriculumConfig, state: CurriculumState,
   A queued task whose training episode has started can no longer be drawn
   (score 0) and leaves the buffer when an episode of it ends (`update`).
   Call it before `update` with the episodes that ended in the same stretch.
-  Every other kind returns `state` unchanged.
+  (A slot whose episodes are shorter than the stretch may begin its task
+  twice in it; the task is then trained on twice.) Every other kind returns
+  `state` unchanged.
 
   Args:
     config: the curriculum's config.

@@ -431,13 +431,19 @@ def stats(config: CurriculumConfig,
   Returns:
     `fill` (size / buffer_size), `size`, `clock`, and over non-empty slots
     (0 when the buffer is empty) `mean_score`, `max_score`, `min_score`,
-    `mean_staleness` (in `sample` calls); all [] arrays.
+    `mean_staleness` (in `sample` calls); for AdA's no-op filter also
+    `queued` (tasks waiting to be trained on) and `under_way` (tasks whose
+    training episode is being played); all [] arrays.
   """
   valid = state.task_ids >= 0
   num = jnp.maximum(valid.sum(), 1).astype(jnp.float32)
   any_valid = valid.any()
   staleness = (state.clock - state.last_sampled).astype(jnp.float32)
-  return {
+  queue = {}
+  if _consumes(config):
+    queue = {"queued": (valid & (state.scores > 0)).sum(),
+             "under_way": (valid & (state.scores <= 0)).sum()}
+  return {**queue,
       "fill": state.size.astype(jnp.float32) / config.buffer_size,
       "size": state.size,
       "clock": state.clock,

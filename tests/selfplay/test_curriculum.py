@@ -448,6 +448,11 @@ def test_stats():
       [got["fill"], got["size"], got["clock"], got["mean_score"],
        got["max_score"], got["min_score"], got["mean_staleness"]],
       [0.75, 3, 10, 0.2, 0.3, 0.1, 16 / 3], rtol=1e-6)
+  assert "queued" not in got
+  # AdA's filter: task 7 under way, 5 and 9 queued.
+  ada = {k: float(v) for k, v in cur.stats(ADA, _state(
+      [7, -1, 5, 9], [0.0, 1.0, 1.0, 1.0])).items()}
+  assert (ada["queued"], ada["under_way"], ada["size"]) == (2, 1, 3)
   empty = {k: float(v) for k, v in
            cur.stats(RANK, cur.init(RANK, NUM_TASKS)).items()}
   assert empty == {"fill": 0.0, "size": 0.0, "clock": 0.0, "mean_score": 0.0,

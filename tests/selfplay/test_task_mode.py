@@ -43,6 +43,26 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
   assert any(k.startswith("train/success_trial_") for k in ra[-1])
 
 
+def test_resumed_run_with_ada_noop_filter_equals_uninterrupted_run(tmp_path):
+  # The queue, its draws and the markers of episodes under way resume too.
+  cfg = _cfg("curriculum.kind=noop_filter", "agent.batch_size=32",
+             "run.log_every=4", "run.checkpoint_every=4")
+  anakin.train(cfg, tmp_path / "a", num_steps=16, progress="off")
+  anakin.train(cfg, tmp_path / "b", num_steps=12, progress="off")
+  anakin.train(cfg, tmp_path / "b", num_steps=16, resume=True, progress="off")
+  a, b = anakin.restore_run(tmp_path / "a"), anakin.restore_run(tmp_path / "b")
+  chex.assert_trees_all_equal(a.state.params, b.state.params)
+  ra, rb = log_lib.read_metrics(tmp_path / "a"), log_lib.read_metrics(
+      tmp_path / "b")
+  for key in ("loss", "curriculum/queued", "curriculum/under_way",
+              "trained_fraction"):
+    np.testing.assert_allclose([r[key] for r in ra], [r[key] for r in rb],
+                               err_msg=key, rtol=1e-6)
+  # Tasks were queued around the stop, and trained on after it.
+  assert ra[2]["curriculum/queued"] + ra[2]["curriculum/under_way"] > 0
+  assert ra[3]["trained_fraction"] > 0
+
+
 def test_ratio_metrics_by_hand():
   counts = {"train/episodes": 4.0, "train/successes": 1.5,
             "train/trial_1_successes": 1.0, "train/trial_1_ended": 4.0,

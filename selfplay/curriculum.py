@@ -204,9 +204,18 @@ def sample(config: CurriculumConfig, state: CurriculumState,
   # still needs a distribution.
   p = jnp.where(state.size > 0, p, 1.0 / s)
   slots = jax.random.choice(key_slot, s, (n,), replace=True, p=p)
+  return _draw(config, state, replayed, slots, new_tasks, clock)
+
+
+def _draw(config: CurriculumConfig, state: CurriculumState,
+          replayed: jax.Array, slots: jax.Array, new_tasks: jax.Array,
+          clock: jax.Array,
+          ) -> tuple[CurriculumState, jax.Array, jax.Array, jax.Array]:
+  """`sample`'s result: replaying slots play their buffer slot's task
+  (stamped with the clock), the others `new_tasks`."""
   task_ids = jnp.where(replayed, state.task_ids[slots], new_tasks)
-  last_sampled = state.last_sampled.at[jnp.where(replayed, slots, s)].set(
-      clock, mode="drop")
+  last_sampled = state.last_sampled.at[
+      jnp.where(replayed, slots, config.buffer_size)].set(clock, mode="drop")
   train = replayed | (not config.robust)
   return (state._replace(last_sampled=last_sampled, clock=clock),
           task_ids, replayed, train)
@@ -231,12 +240,7 @@ def _sample_queue(config: CurriculumConfig, state: CurriculumState,
   rank = jnp.cumsum(wants) - 1                 # the k-th slot wanting a task
   replayed = wants & (rank < queued.sum())
   slots = order[jnp.clip(rank, 0, s - 1)]
-  task_ids = jnp.where(replayed, state.task_ids[slots], new_tasks)
-  last_sampled = state.last_sampled.at[jnp.where(replayed, slots, s)].set(
-      clock, mode="drop")
-  train = replayed | (not config.robust)
-  return (state._replace(last_sampled=last_sampled, clock=clock),
-          task_ids, replayed, train)
+  return _draw(config, state, replayed, slots, new_tasks, clock)
 
 
 def _merge_duplicates(task_ids: jax.Array, success_rate: jax.Array,

@@ -20,21 +20,27 @@ def _cfg(*extra):
   return config_lib.load("ada_smoke", SMOKE + list(extra))
 
 
-def test_resumed_run_equals_uninterrupted_run(tmp_path):
-  cfg = _cfg()
-  anakin.train(cfg, tmp_path / "a", num_steps=6, progress="off")
-  anakin.train(cfg, tmp_path / "b", num_steps=2, progress="off")
-  result = anakin.train(cfg, tmp_path / "b", num_steps=6, resume=True,
+def _resume_matches(cfg, tmp_path, stop: int, end: int, keys):
+  """Trains `end` steps in one go and in two (stopped at `stop`); asserts
+  equal parameters and equal `keys` in every record; the records."""
+  anakin.train(cfg, tmp_path / "a", num_steps=end, progress="off")
+  anakin.train(cfg, tmp_path / "b", num_steps=stop, progress="off")
+  result = anakin.train(cfg, tmp_path / "b", num_steps=end, resume=True,
                         progress="off")
-  assert result.step == 6 and result.stop_reason == "steps"
+  assert result.step == end and result.stop_reason == "steps"
   a, b = anakin.restore_run(tmp_path / "a"), anakin.restore_run(tmp_path / "b")
   chex.assert_trees_all_equal(a.state.params, b.state.params)
   ra, rb = log_lib.read_metrics(tmp_path / "a"), log_lib.read_metrics(
       tmp_path / "b")
-  for key in ("loss", "train/episodes_per_step", "curriculum/size",
-              "trained_fraction"):
+  for key in ("loss", *keys):
     np.testing.assert_allclose([r[key] for r in ra], [r[key] for r in rb],
                                err_msg=key, rtol=1e-6)
+  return ra
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+  ra = _resume_matches(_cfg(), tmp_path, 2, 6, (
+      "train/episodes_per_step", "curriculum/size", "trained_fraction"))
   # Environment steps count every environment's steps.
   assert [r["env_steps"] for r in ra] == [128, 256, 384]
   # The robust curriculum trains on nothing before its buffer can replay,
@@ -47,17 +53,8 @@ def test_resumed_run_with_ada_noop_filter_equals_uninterrupted_run(tmp_path):
   # The queue, its draws and the markers of episodes under way resume too.
   cfg = _cfg("curriculum.kind=noop_filter", "agent.batch_size=32",
              "run.log_every=4", "run.checkpoint_every=4")
-  anakin.train(cfg, tmp_path / "a", num_steps=16, progress="off")
-  anakin.train(cfg, tmp_path / "b", num_steps=12, progress="off")
-  anakin.train(cfg, tmp_path / "b", num_steps=16, resume=True, progress="off")
-  a, b = anakin.restore_run(tmp_path / "a"), anakin.restore_run(tmp_path / "b")
-  chex.assert_trees_all_equal(a.state.params, b.state.params)
-  ra, rb = log_lib.read_metrics(tmp_path / "a"), log_lib.read_metrics(
-      tmp_path / "b")
-  for key in ("loss", "curriculum/queued", "curriculum/under_way",
-              "trained_fraction"):
-    np.testing.assert_allclose([r[key] for r in ra], [r[key] for r in rb],
-                               err_msg=key, rtol=1e-6)
+  ra = _resume_matches(cfg, tmp_path, 12, 16, (
+      "curriculum/queued", "curriculum/under_way", "trained_fraction"))
   # Tasks were queued around the stop, and trained on after it.
   assert ra[2]["curriculum/queued"] + ra[2]["curriculum/under_way"] > 0
   assert ra[3]["trained_fraction"] > 0

@@ -83,14 +83,19 @@ def test_evaluation_metrics_flatten_a_summary():
                  "eval/success_after_failure_trial_2": 1.0}
 
 
-def test_rollout_records_each_ended_episode_once():
-  cfg = config_lib.load("ada_smoke", ["curriculum.kind=uniform"])
+def _rollout(cfg):
+  """(agent, its initial state, a rollout carry, the jitted batch_fn)."""
   game, agent = anakin.build(cfg)
   carry = trial_rollout.init_carry(game, agent, cfg.curriculum,
                                    jax.random.key(0), agent.batch_size)
   batch_fn = jax.jit(trial_rollout.make_batch_fn(game, agent,
                                                  cfg.curriculum))
-  state = agent.init(jax.random.key(1))
+  return agent, agent.init(jax.random.key(1)), carry, batch_fn
+
+
+def test_rollout_records_each_ended_episode_once():
+  agent, state, carry, batch_fn = _rollout(
+      config_lib.load("ada_smoke", ["curriculum.kind=uniform"]))
   ended = 0.0
   for i in range(4):  # 4 segments of 8 steps: 32 steps, episodes of <= 16
     batch, carry, metrics = batch_fn(state, jax.random.key(i), carry)
@@ -108,14 +113,9 @@ def test_rollout_records_each_ended_episode_once():
 
 
 def test_ada_noop_filter_marks_exactly_the_training_episodes_under_way():
-  cfg = _cfg("curriculum.kind=noop_filter", "curriculum.buffer_size=64",
-             "agent.batch_size=32")
-  game, agent = anakin.build(cfg)
-  carry = trial_rollout.init_carry(game, agent, cfg.curriculum,
-                                   jax.random.key(0), agent.batch_size)
-  batch_fn = jax.jit(trial_rollout.make_batch_fn(game, agent,
-                                                 cfg.curriculum))
-  state = agent.init(jax.random.key(1))
+  _, state, carry, batch_fn = _rollout(_cfg(
+      "curriculum.kind=noop_filter", "curriculum.buffer_size=64",
+      "agent.batch_size=32"))
   assert not np.asarray(carry.train).any()     # nothing has passed yet
   trained = 0
   for i in range(16):  # episodes of 16 steps, segments of 8

@@ -168,8 +168,8 @@ def sample(config: CurriculumConfig, state: CurriculumState,
   (with replacement: two slots may replay the same task). Other slots draw
   a new task uniformly from the pool. AdA's no-op filter differs (see the
   module docstring): replaying slots take distinct queued tasks, at any
-  fill. Advances the clock by one and stamps
-  replayed entries with the new clock.
+  fill. Advances the clock by one and stamps replayed entries with the new
+  clock.
 
   Args:
     config: the curriculum's config.
@@ -194,7 +194,7 @@ def sample(config: CurriculumConfig, state: CurriculumState,
     ones = jnp.ones((n,), bool)
     return state._replace(clock=clock), new_tasks, ~ones, ones
   s = config.buffer_size
-  if _consumes(config):
+  if config.trains_once:
     return _sample_queue(config, state, key_replay, new_tasks, clock)
   can_replay = state.size >= config.min_replay_size
   replayed = can_replay & (
@@ -219,11 +219,6 @@ def _draw(config: CurriculumConfig, state: CurriculumState,
   train = replayed | (not config.robust)
   return (state._replace(last_sampled=last_sampled, clock=clock),
           task_ids, replayed, train)
-
-
-def _consumes(config: CurriculumConfig) -> bool:
-  """Whether tasks leave the buffer once trained on (AdA's no-op filter)."""
-  return config.kind == "noop_filter" and not config.noop_keep
 
 
 def _sample_queue(config: CurriculumConfig, state: CurriculumState,
@@ -267,6 +262,23 @@ def _merge_duplicates(task_ids: jax.Array, success_rate: jax.Array,
                           num_segments=m) / denom
   unique = jnp.full((m,), _NO_TASK, jnp.int32).at[segment].set(sorted_ids)
   return jnp.where(count > 0, unique, _NO_TASK), p, v
+
+
+def _find(state: CurriculumState, ids: jax.Array, mask: jax.Array,
+          ) -> tuple[jax.Array, jax.Array]:
+  """(found [m], slot [m]): whether each masked id is in the buffer (which
+  holds a task at most once) and its slot there, else `buffer_size`, an
+  index `.at[...]` drops."""
+  s = state.task_ids.shape[0]
+  order = jnp.argsort(state.task_ids)
+  pos = jnp.clip(jnp.searchsorted(state.task_ids[order], ids), 0, s - 1)
+  found = mask & (state.task_ids[order][pos] == ids)
+  return found, jnp.where(found, order[pos], s)
+
+
+def _passes(config: CurriculumConfig, p: jax.Array) -> jax.Array:
+  """The no-op filter's test: solved in some trials, not in all."""
+  return (config.noop_low < p) & (p < config.noop_high)
 
 
 def update(config: CurriculumConfig, state: CurriculumState,
@@ -316,21 +328,16 @@ def update(config: CurriculumConfig, state: CurriculumState,
       task_ids.astype(jnp.int32), success_rate.astype(jnp.float32),
       value_loss.astype(jnp.float32), mask.astype(bool))
   real = ids != _NO_TASK
-  if _consumes(config):
+  if config.trains_once:
     return _update_queue(config, state, ids, p)
   if config.kind == "plr":
     score = learnability(p) if config.score == "learnability" else v
     admit = real
   else:
     score = jnp.ones((m,), jnp.float32)
-    admit = real & (config.noop_low < p) & (p < config.noop_high)
+    admit = real & _passes(config, p)
 
-  # Find each task's slot: the buffer holds each task at most once.
-  buf_order = jnp.argsort(state.task_ids)
-  buf_sorted = state.task_ids[buf_order]
-  pos = jnp.clip(jnp.searchsorted(buf_sorted, ids), 0, s - 1)
-  found = real & (buf_sorted[pos] == ids)
-  slot = jnp.where(found, buf_order[pos], s)              # s: dropped
+  found, slot = _find(state, ids, real)
   buf_ids = state.task_ids.at[jnp.where(admit, s, slot)].set(
       _EMPTY, mode="drop")                                # noop_filter fails
   scores = state.scores.at[slot].set(score, mode="drop")
@@ -371,14 +378,10 @@ def _update_queue(config: CurriculumConfig, state: CurriculumState,
   evaluation episode of a task that is also queued) is left as it is."""
   s = config.buffer_size
   real = ids != _NO_TASK
-  buf_order = jnp.argsort(state.task_ids)
-  buf_sorted = state.task_ids[buf_order]
-  pos = jnp.clip(jnp.searchsorted(buf_sorted, ids), 0, s - 1)
-  found = real & (buf_sorted[pos] == ids)
-  ended = jnp.zeros((s,), bool).at[jnp.where(found, buf_order[pos], s)].set(
-      True, mode="drop")
+  found, slot = _find(state, ids, real)
+  ended = jnp.zeros((s,), bool).at[slot].set(True, mode="drop")
   buf_ids = jnp.where(ended & (state.scores <= 0), _EMPTY, state.task_ids)
-  passed = real & ~found & (config.noop_low < p) & (p < config.noop_high)
+  passed = real & ~found & _passes(config, p)
   free = jnp.nonzero(buf_ids < 0, size=s, fill_value=s)[0]
   k = jnp.cumsum(passed) - 1
   target = jnp.where(passed & (k < (buf_ids < 0).sum()),
@@ -411,17 +414,10 @@ def start(config: CurriculumConfig, state: CurriculumState,
   Returns:
     The updated state; the clock is unchanged.
   """
-  if not _consumes(config):
+  if not config.trains_once:
     return state
-  s = config.buffer_size
-  ids = jnp.where(started, task_ids, _NO_TASK)
-  buf_order = jnp.argsort(state.task_ids)
-  buf_sorted = state.task_ids[buf_order]
-  pos = jnp.clip(jnp.searchsorted(buf_sorted, ids), 0, s - 1)
-  found = started & (buf_sorted[pos] == ids)
-  scores = state.scores.at[jnp.where(found, buf_order[pos], s)].set(
-      0.0, mode="drop")
-  return state._replace(scores=scores)
+  _, slot = _find(state, task_ids, started)
+  return state._replace(scores=state.scores.at[slot].set(0.0, mode="drop"))
 
 
 def stats(config: CurriculumConfig,
@@ -443,11 +439,7 @@ def stats(config: CurriculumConfig,
   num = jnp.maximum(valid.sum(), 1).astype(jnp.float32)
   any_valid = valid.any()
   staleness = (state.clock - state.last_sampled).astype(jnp.float32)
-  queue = {}
-  if _consumes(config):
-    queue = {"queued": (valid & (state.scores > 0)).sum(),
-             "under_way": (valid & (state.scores <= 0)).sum()}
-  return {**queue,
+  out = {
       "fill": state.size.astype(jnp.float32) / config.buffer_size,
       "size": state.size,
       "clock": state.clock,
@@ -458,3 +450,7 @@ def stats(config: CurriculumConfig,
           any_valid, jnp.where(valid, state.scores, jnp.inf).min(), 0.0),
       "mean_staleness": jnp.where(valid, staleness, 0.0).sum() / num,
   }
+  if config.trains_once:
+    out["queued"] = (valid & (state.scores > 0)).sum()
+    out["under_way"] = (valid & (state.scores <= 0)).sum()
+  return out

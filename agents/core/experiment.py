@@ -357,6 +357,11 @@ class CurriculumConfig:
                        f"{self.noop_keep!r}")
 
   @property
+  def trains_once(self) -> bool:
+    """Whether queued tasks leave once trained on (AdA's no-op filter)."""
+    return self.kind == "noop_filter" and not self.noop_keep
+
+  @property
   def min_replay_size(self) -> int:
     """Entries the buffer needs before any slot may replay (at least 1).
 
@@ -364,7 +369,7 @@ class CurriculumConfig:
     training episodes take whatever tasks have passed, as AdA's learners
     take what its task-evaluation workers accept.
     """
-    if self.kind == "noop_filter" and not self.noop_keep:
+    if self.trains_once:
       return 1
     # round() first: 0.3 * 10 is 3.0000000000000004 in floating point.
     return max(1, math.ceil(round(self.min_fill * self.buffer_size, 6)))

@@ -345,8 +345,8 @@ def test_ada_noop_filter_trains_on_a_task_once_and_never_requeues_it():
   began = np.asarray(ids) == 1
   state = _start(ADA, state, ids, jnp.asarray(began))
   assert _contents(state) == {1: (0.0, 1), 2: (1.0, 1)}
-  for _ in range(3):  # the marker is never drawn
-    _, again, replayed, _ = _sample(ADA, state, jax.random.key(_),
+  for i in range(3):  # the marker is never drawn
+    _, again, replayed, _ = _sample(ADA, state, jax.random.key(i),
                                     num_tasks=NUM_TASKS, n=2)
     assert np.asarray(again)[np.asarray(replayed)].tolist() == [2]
   # An episode of task 2 ending while it is queued (an evaluation episode

@@ -16,6 +16,15 @@ held-out tasks.
   # (--split train: fresh tasks of the training structures instead, none in
   # the training pool: adaptation on the training distribution.)
 
+  # What the agent does after failed trials (`eval.xland.behaviour`): per
+  # trial, after failures in every earlier trial and after a success, its
+  # success, whether it held an object, whether the first one was the last
+  # trial's, an earlier one or a new one, and its policy's entropy and
+  # value, beside its memory-reset control's; same tasks and worlds as
+  # `adaptation`:
+  python benchmarks/ada_curriculum.py behaviour RUN_DIR [RUN_DIR ...]
+      [--tasks 1000] [--episodes 2] [--split test|train] [--json OUT]
+
   # Curricula compared at equal environment steps: one run per curriculum
   # kind (uniform, noop_filter, plr) and seed, each for the same number of
   # environment steps (resumable: rerun the same command; seeds can be
@@ -53,6 +62,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import common  # pylint: disable=g-import-not-at-top  # benchmarks/common.py
 from agents.core import CheckpointError, Checkpointer, make_mesh, registry, replicate, runs, write_json_atomic  # pylint: disable=g-import-not-at-top
 from agents.core import configs  # pylint: disable=g-import-not-at-top
+from eval.xland import behaviour as behaviour_lib  # pylint: disable=g-import-not-at-top
 from eval.xland import compare, task_sets, trials_eval  # pylint: disable=g-import-not-at-top
 from games import xland  # pylint: disable=g-import-not-at-top
 from games.xland import canonical, trials  # pylint: disable=g-import-not-at-top
@@ -161,6 +171,33 @@ def adaptation(args) -> None:
     print(json.dumps({"run": str(run), "split": args.split,
                       "trial_K_over_1": ratio(agent),
                       "memory_reset_K_over_1": ratio(reset)}), flush=True)
+  common.emit_json({"device": common.device_name(), "runs": results},
+                   path=args.json)
+
+
+def behaviour(args) -> None:
+  results = {}
+  for run in args.runs:
+    run_dir = runs.resolve_run_dir(run)
+    path = _evaluation_tasks(run_dir, args.tasks, args.split)
+    start = time.perf_counter()
+    result = behaviour_lib.inspect_agent(
+        str(run_dir), path, episodes=args.episodes, seed=args.seed,
+        batch_size=args.batch_size)
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    results[str(run)] = result
+    from rich.console import Console  # pylint: disable=g-import-not-at-top
+    split = "held-out" if args.split == "test" else "fresh training-structure"
+    for who, group, label in (
+        ("agent", "after_failures", "agent, after failures in every earlier "
+         "trial"),
+        ("memory_reset", "after_failures", "memory-reset control, after "
+         "failures in every earlier trial"),
+        ("agent", "after_success", "agent, after a success in the last "
+         "trial")):
+      Console().print(behaviour_lib.table(
+          result, who, group, title=f"{run} (step {result['step']}), "
+          f"{args.tasks} {split} tasks x {args.episodes} episodes: {label}"))
   common.emit_json({"device": common.device_name(), "runs": results},
                    path=args.json)
 
@@ -342,9 +379,9 @@ def main() -> None:
   p.add_argument("--epochs", nargs="+", type=int, default=[1, 2])
   p.add_argument("--calls", type=int, default=8)
   p.add_argument("--json")
-  for name in ("adaptation", "curricula"):
+  for name in ("adaptation", "behaviour", "curricula"):
     p = sub.add_parser(name)
-    if name == "adaptation":
+    if name in ("adaptation", "behaviour"):
       p.add_argument("runs", nargs="+")
       p.add_argument("--split", choices=("test", "train"), default="test",
                      help="test: held-out structures (default); train: "
@@ -374,7 +411,7 @@ def main() -> None:
   args = parser.parse_args()
   try:
     {"throughput": throughput, "adaptation": adaptation,
-     "curricula": curricula}[args.mode](args)
+     "behaviour": behaviour, "curricula": curricula}[args.mode](args)
   except (ValueError, FileNotFoundError) as e:  # bad settings or files
     raise SystemExit(f"error: {e}") from None
 

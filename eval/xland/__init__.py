@@ -12,6 +12,9 @@ the per-trial evaluation of agents with memory.
   the memory-reset and random controls (`eval.xland.trials_eval`). They are
   imported on first use: that module loads JAX and xminigrid, which the
   task-set functions do not need.
+- `eval.xland.behaviour` (import it): what a memory agent does after failed
+  trials (searches on, repeats, gives up), by the objects it holds and its
+  policy's entropy and value.
 """
 
 import importlib

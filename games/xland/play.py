@@ -13,7 +13,9 @@ actor, `agents.ada.actor.MemoryPolicy`, has them). Everything here is pure
 JAX under one `jit` per (policy, config, batch size): `vmap` over
 environments, `lax.scan` over an episode's `config.max_episode_length` steps.
 `eval.xland.trials_eval` adds the controls and the command line; training
-logs the same figures (`selfplay.task_mode`).
+logs the same figures (`selfplay.task_mode`). `play_steps` plays the same
+episodes and also keeps what the caller asks of every step
+(`eval.xland.behaviour`).
 
 Percentiles are numpy's default (linear interpolation between the closest
 ranks): the 20th percentile of [0, 1, 2, 3, 4] is 0.8.
@@ -40,6 +42,11 @@ SUMMARY_KEYS = ("success_mean", "success_median", "success_p20",
 # trial k among the episodes whose trial k - 1 succeeded / failed.
 CONDITIONAL_KEYS = ("success_after_success", "success_after_failure")
 PERCENTILE = 20
+
+# record(obs, reset, memory, out) -> pytree: what `play_steps` keeps of a step
+# (the observation and reset flag the policy acted on, its memory after the
+# step, the environment's `trials.StepOutput`), leaves [B, ...].
+Record = Callable[[trials.Observation, jax.Array, Any, trials.StepOutput], Any]
 
 # progress(phase, batches done, batches in all), phase one of "agent",
 # "memory_reset", "random".
@@ -109,16 +116,19 @@ class _Outcome(NamedTuple):
   ended: jax.Array    # [B, K] int32: times the trial ended (1, checked)
 
 
-def _play_batch(policy: Any, config: trials.TrialsConfig, tasks: trials.Task,
+def _play_batch(policy: Any, config: trials.TrialsConfig,
+                record: Record | None, tasks: trials.Task,
                 task_index: jax.Array, env_keys: chex.PRNGKey,
                 key: chex.PRNGKey, memory_reset: jax.Array,
-                params: Any = None) -> _Outcome:
+                params: Any = None) -> _Outcome | tuple[_Outcome, Any]:
   """One episode in each of B environments.
 
   Args:
     policy: has `init` and `step` (`MemoryPolicy`, its `params` None);
       static.
     config: static.
+    record: None, or what to keep of every step (`play_steps`); static.
+      With it, the result is (outcome, the records with leaves [T, B, ...]).
     tasks: all tasks, leaves [N, ...].
     task_index: [B] int32, each environment's task.
     env_keys: [B] episode keys (worlds).
@@ -141,19 +151,21 @@ def _play_batch(policy: Any, config: trials.TrialsConfig, tasks: trials.Task,
     reset = jnp.where(memory_reset, obs.trial_start, obs.episode_start)
     action, memory = act(memory, obs, reset, step_key)
     state, out = step_env(state, action)
-    return (state, memory), (out.trial_done, out.trial, out.success,
-                             out.trial_return)
+    kept = None if record is None else record(obs, reset, memory, out)
+    return (state, memory), ((out.trial_done, out.trial, out.success,
+                              out.trial_return), kept)
 
   step_keys = jax.random.split(key, config.max_episode_length)
-  _, (done, trial, success, trial_return) = jax.lax.scan(
+  _, ((done, trial, success, trial_return), kept) = jax.lax.scan(
       body, (state, policy.init(batch)), step_keys)
   # [T, B, K]: the step that ended trial k (one per trial: a trial lasts at
   # most T steps, and the scan runs K * T).
   ends = jax.nn.one_hot(trial, num_trials, dtype=jnp.bool_) & done[..., None]
-  return _Outcome(
+  outcome = _Outcome(
       success=jnp.any(ends & success[..., None], axis=0),
       returns=jnp.sum(jnp.where(ends, trial_return[..., None], 0.0), axis=0),
       ended=jnp.sum(ends, axis=0, dtype=jnp.int32))
+  return outcome if record is None else (outcome, kept)
 
 
 # XLA options of the compiled episodes: none (XLA's defaults). Tests swap in
@@ -162,14 +174,15 @@ _COMPILER_OPTIONS: dict[str, Any] = {}
 
 
 @functools.lru_cache(maxsize=16)
-def _compile_cached(policy: Any, config: trials.TrialsConfig
-                    ) -> Callable[..., Any]:
-  return jax.jit(functools.partial(_play_batch, policy, config),
+def _compile_cached(policy: Any, config: trials.TrialsConfig,
+                    record: Record | None = None) -> Callable[..., Any]:
+  return jax.jit(functools.partial(_play_batch, policy, config, record),
                  compiler_options=dict(_COMPILER_OPTIONS) or None)
 
 
-def compile_policy(policy: Any, config: trials.TrialsConfig) -> Callable[..., Any]:
-  """`_play_batch` jitted for `policy` and `config`.
+def compile_policy(policy: Any, config: trials.TrialsConfig,
+                   record: Record | None = None) -> Callable[..., Any]:
+  """`_play_batch` jitted for `policy`, `config` and `record`.
 
   It compiles once per batch shape; `memory_reset` is an input, so the agent
   and its memory-reset control share the program. A hashable policy's
@@ -188,11 +201,11 @@ def compile_policy(policy: Any, config: trials.TrialsConfig) -> Callable[..., An
   if params is not None:  # Keyed without them: they are an input.
     policy = MemoryPolicy(init=policy.init, step=policy.step)
   try:
-    hash(policy)
+    hash((policy, record))
   except TypeError:
-    run = _compile_cached.__wrapped__(policy, config)
+    run = _compile_cached.__wrapped__(policy, config, record)
   else:
-    run = _compile_cached(policy, config)
+    run = _compile_cached(policy, config, record)
   return run if params is None else functools.partial(run, params=params)
 
 
@@ -227,6 +240,20 @@ def play_compiled(run: Callable[..., Any], tasks: trials.Task,
                                                                  None] | None
           ) -> tuple[np.ndarray, np.ndarray]:
   """`play_trials` with a compiled `run` (shared by the agent's runs)."""
+  success, returns, _ = _play_all(run, tasks, config, episodes=episodes,
+                                  key=key, batch_size=batch_size,
+                                  memory_reset=memory_reset,
+                                  on_batch=on_batch)
+  return success, returns
+
+
+def _play_all(run: Callable[..., Any], tasks: trials.Task,
+              config: trials.TrialsConfig, *, episodes: int,
+              key: chex.PRNGKey, batch_size: int, memory_reset: bool,
+              on_batch: Callable[[int, int], None] | None
+              ) -> tuple[np.ndarray, np.ndarray, Any]:
+  """Every episode through `run`, by batches: (success, returns, the
+  records with leaves [N, E, T, ...] when `run` keeps them, else None)."""
   num_tasks = num_tasks_of(tasks)
   episodes = _check_count("episodes", episodes)
   batch_size = _check_count("batch_size", batch_size)
@@ -243,12 +270,15 @@ def play_compiled(run: Callable[..., Any], tasks: trials.Task,
   env_keys = jax.vmap(lambda t, e: jax.random.fold_in(
       jax.random.fold_in(env_key, t), e))(task_index, episode)
   memory_reset = jnp.asarray(bool(memory_reset))
-  success, returns = [], []
+  success, returns, kept = [], [], []
   for b in range(num_batches):
     part = slice(b * batch, (b + 1) * batch)
     out = jax.device_get(run(tasks, jnp.asarray(task_index[part]),
                              env_keys[part], jax.random.fold_in(policy_key, b),
                              memory_reset))
+    if not isinstance(out, _Outcome):  # (outcome, records [T, B, ...])
+      out, records = out
+      kept.append(jax.tree.map(lambda x: np.swapaxes(x, 0, 1), records))
     if not np.all(out.ended == 1):
       raise RuntimeError("a trial did not end exactly once in an episode of "
                          f"{config.max_episode_length} steps")
@@ -257,8 +287,36 @@ def play_compiled(run: Callable[..., Any], tasks: trials.Task,
     if on_batch is not None:
       on_batch(b + 1, num_batches)
   shape = (num_tasks, episodes, config.num_trials)
+  per_episode = lambda *x: np.concatenate(x)[:num_jobs].reshape(
+      num_tasks, episodes, *x[0].shape[1:])
+  records = jax.tree.map(per_episode, *kept) if kept else None
   return (np.concatenate(success)[:num_jobs].reshape(shape).astype(bool),
-          np.concatenate(returns)[:num_jobs].reshape(shape).astype(np.float32))
+          np.concatenate(returns)[:num_jobs].reshape(shape).astype(np.float32),
+          records)
+
+
+def play_steps(policy: Any, tasks: trials.Task, config: trials.TrialsConfig,
+               record: Record, *, episodes: int, key: chex.PRNGKey,
+               batch_size: int, memory_reset: bool = False
+               ) -> tuple[np.ndarray, np.ndarray, Any]:
+  """`play_trials`, also keeping `record(obs, reset, memory, out)` of every
+  step (for looking into what a policy does, e.g. `eval.xland.behaviour`).
+
+  The same key plays the same episodes as `play_trials` (the same worlds and
+  policy keys).
+
+  Returns:
+    (success [N, E, K], returns [N, E, K], the records with leaves
+    [N, E, K * T, ...]).
+
+  Raises:
+    As `play_trials`; TypeError: `record` is not callable.
+  """
+  if not callable(record):
+    raise TypeError(f"record must be callable, got {type(record).__name__}")
+  return _play_all(compile_policy(policy, config, record), tasks, config,
+                   episodes=episodes, key=key, batch_size=batch_size,
+                   memory_reset=memory_reset, on_batch=None)
 
 
 def play_trials(policy: Any, tasks: trials.Task, config: trials.TrialsConfig,

@@ -178,6 +178,9 @@ class StepOutput(NamedTuple):
   trial_return: jax.Array  # [] float32: its return so far, including this
                            # step (the trial's return when trial_done)
   trial_length: jax.Array  # [] int32: its steps so far, including this one
+  held: jax.Array          # [2] uint8: the object held after the step's
+                           # action and rules, (0, 0) if none (before the
+                           # world of a new trial is placed)
 
 
 def tasks_of(task_set: TaskSet, config: TrialsConfig | None = None) -> Task:
@@ -396,5 +399,6 @@ def step(state: TrialsState, action: jax.Array, config: TrialsConfig,
       reward=reward, success=success, trial_done=trial_done,
       episode_done=episode_done, trial=state.trial,
       trial_return=jnp.where(active, trial_return, 0.0),
-      trial_length=jnp.where(active, steps, world.step_num))
+      trial_length=jnp.where(active, steps, world.step_num),
+      held=jnp.where(active, stepped.agent.pocket, world.agent.pocket))
   return next_state, output

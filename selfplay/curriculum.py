@@ -400,10 +400,10 @@ def start(config: CurriculumConfig, state: CurriculumState,
 
   A queued task whose training episode has started can no longer be drawn
   (score 0) and leaves the buffer when an episode of it ends (`update`).
-  Call it before `update` with the episodes that ended in the same stretch.
-  (A slot whose episodes are shorter than the stretch may begin its task
-  twice in it; the task is then trained on twice.) Every other kind returns
-  `state` unchanged.
+  Call it before `update` with the episodes that ended in the same stretch,
+  with one draw for each episode begun (a slot may begin several in a
+  stretch longer than its episodes; `selfplay.trial_rollout` draws as many
+  per slot as can begin). Every other kind returns `state` unchanged.
 
   Args:
     config: the curriculum's config.

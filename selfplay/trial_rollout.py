@@ -61,25 +61,40 @@ def make_batch_fn(env: Any, agent: Any, cfg: CurriculumConfig):
   ended."""
   num_trials = env.num_trials
   length = agent.unroll_length
+  # A slot begins at most this many episodes in a segment: an episode lasts
+  # at least one step per trial, and one may end at the segment's first step.
+  starts = (length - 1) // num_trials + 1
   step_env = jax.vmap(env.step)
   observe = jax.vmap(env.observation)
 
   def batch_fn(train_state, key, carry: RolloutCarry):
     params = train_state.params
     batch = carry.task.shape[0]
+    slots = jnp.arange(batch)
     sample_key, env_key, act_key, last_key = jax.random.split(key, 4)
-    cstate, next_task, next_replayed, next_train = curriculum.sample(
-        cfg, carry.curriculum, sample_key, env.num_tasks, batch)
+    # A task and a world for each episode a slot may begin in the segment,
+    # [starts, B]: the j-th episode a slot begins takes row j, so two
+    # episodes never replay one draw. (Rows in order: the first episodes
+    # come first in a queue's draws.)
+    cstate, *draws = curriculum.sample(cfg, carry.curriculum, sample_key,
+                                       env.num_tasks, starts * batch)
+    next_task, next_replayed, next_train = (x.reshape(starts, batch)
+                                            for x in draws)
     next_tasks = env.task(next_task)
-    next_keys = jax.random.split(env_key, batch)
+    next_keys = jax.random.split(env_key, starts * batch).reshape(
+        starts, batch)
     carry = carry._replace(memory=agent.refresh_memory(params, carry.memory))
     memory0 = carry.memory
 
-    def one_step(c: RolloutCarry, step_key):
+    def one_step(state, step_key):
+      c, begun = state  # begun [B]: episodes each slot began so far
+      row = jnp.minimum(begun, starts - 1)
+      pick = lambda x: x[row, slots]
       obs = observe(c.env)
       reset = obs.episode_start
       action, out, memory = agent.act(params, c.memory, obs, reset, step_key)
-      envs, result = step_env(c.env, action, next_tasks, next_keys)
+      envs, result = step_env(c.env, action,
+                              jax.tree.map(pick, next_tasks), pick(next_keys))
       done = result.episode_done
       successes = c.successes + result.success.astype(jnp.float32)
       record = dict(
@@ -92,13 +107,14 @@ def make_batch_fn(env: Any, agent: Any, cfg: CurriculumConfig):
                        result.trial_done[:, None]))
       c = c._replace(
           env=envs, memory=memory,
-          task=jnp.where(done, next_task, c.task),
-          train=jnp.where(done, next_train, c.train),
+          task=jnp.where(done, pick(next_task), c.task),
+          train=jnp.where(done, pick(next_train), c.train),
           successes=jnp.where(done, 0.0, successes))
-      return c, record
+      return (c, begun + done.astype(jnp.int32)), record
 
-    carry, rec = jax.lax.scan(one_step, carry,
-                              jax.random.split(act_key, length))
+    (carry, begun), rec = jax.lax.scan(
+        one_step, (carry, jnp.zeros((batch,), jnp.int32)),
+        jax.random.split(act_key, length))
     last_obs = observe(carry.env)
     _, last, _ = agent.act(params, carry.memory, last_obs,
                            last_obs.episode_start, last_key)
@@ -122,9 +138,10 @@ def make_batch_fn(env: Any, agent: Any, cfg: CurriculumConfig):
     (score_sum, score_steps), value_loss = jax.lax.scan(
         score_step, (carry.score_sum, carry.score_steps),
         (jnp.maximum(batch_major(agent_batch.advantage), 0.0), rec["done"]))
-    # A slot whose episode ended began its next task in this segment.
-    cstate = curriculum.start(cfg, cstate, next_task,
-                              next_replayed & rec["done"].any(0))
+    # The draws of the episodes that began in this segment.
+    begun_row = jnp.arange(starts)[:, None] < begun[None, :]
+    cstate = curriculum.start(cfg, cstate, next_task.reshape(-1),
+                              (next_replayed & begun_row).reshape(-1))
     cstate = curriculum.update(
         cfg, cstate, rec["ended_task"].reshape(-1),
         rec["success_rate"].reshape(-1), value_loss.reshape(-1),

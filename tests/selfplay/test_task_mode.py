@@ -112,6 +112,27 @@ def test_rollout_records_each_ended_episode_once():
   assert isinstance(task_mode.TaskSource, type)
 
 
+def test_each_episode_begun_in_a_segment_has_its_own_task_and_world():
+  """Trials of one step: episodes of 2 steps, 4 begun in each slot in a
+  segment of 8. Each draws its own task and world, so what they show
+  differs but by chance (egocentric views of a room may coincide). One draw
+  per slot and segment replayed one task in one world (at most 2 distinct
+  episodes of 4), favouring the tasks solved fastest."""
+  _, state, carry, batch_fn = _rollout(config_lib.load("ada_smoke", [
+      "curriculum.kind=uniform", "trials.steps_per_trial=1"]))
+  distinct = []
+  for i in range(2):  # (keys other than the carry's key 0)
+    batch, carry, _ = batch_fn(state, jax.random.key(10 + i), carry)
+    obs = batch.trajectory.obs
+    starts = np.asarray(obs.episode_start)
+    np.testing.assert_array_equal(starts, np.tile([1, 0], (8, 4)))
+    # Each episode's goal and views (both trials: the world placed anew).
+    seen = np.concatenate([np.asarray(obs.view).reshape(8, 4, -1),
+                           np.asarray(obs.goal).reshape(8, 4, -1)], -1)
+    distinct += [len({row.tobytes() for row in slot}) for slot in seen]
+  assert np.mean(distinct) > 3.5, distinct
+
+
 def test_ada_noop_filter_marks_exactly_the_training_episodes_under_way():
   _, state, carry, batch_fn = _rollout(_cfg(
       "curriculum.kind=noop_filter", "curriculum.buffer_size=64",

@@ -394,6 +394,36 @@ def _update_queue(config: CurriculumConfig, state: CurriculumState,
                         size=(buf_ids >= 0).sum().astype(jnp.int32))
 
 
+def keep_draws(config: CurriculumConfig, state: CurriculumState,
+               before: CurriculumState, task_ids: jax.Array,
+               used: jax.Array) -> CurriculumState:
+  """Keeps `sample`'s stamps only on the buffer entries some slot played.
+
+  A caller may draw more slots than begin an episode (one per episode that
+  could begin in a stretch, `selfplay.trial_rollout`); a replayed task no
+  episode began with was not played, so its staleness (and its place in
+  AdA's queue) is left as it was before the draw.
+
+  Args:
+    config: the curriculum's config.
+    state: `sample`'s state.
+    before: the state `sample` was given (the same buffer).
+    task_ids: [n] int32, the tasks `sample` gave.
+    used: [n] bool, the replayed slots whose episode began.
+
+  Returns:
+    `state` with `before`'s stamps on the entries of no used slot; the clock
+    is `state`'s.
+  """
+  if config.kind == "uniform":
+    return state
+  _, slot = _find(state, task_ids, used)
+  keep = jnp.zeros(state.task_ids.shape, bool).at[slot].set(True,
+                                                            mode="drop")
+  return state._replace(last_sampled=jnp.where(
+      keep, state.last_sampled, before.last_sampled))
+
+
 def start(config: CurriculumConfig, state: CurriculumState,
           task_ids: jax.Array, started: jax.Array) -> CurriculumState:
   """Records which replayed tasks' episodes began (AdA's no-op filter).

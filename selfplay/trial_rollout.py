@@ -76,7 +76,8 @@ def make_batch_fn(env: Any, agent: Any, cfg: CurriculumConfig):
     # [starts, B]: the j-th episode a slot begins takes row j, so two
     # episodes never replay one draw. (Rows in order: the first episodes
     # come first in a queue's draws.)
-    cstate, *draws = curriculum.sample(cfg, carry.curriculum, sample_key,
+    before = carry.curriculum
+    cstate, *draws = curriculum.sample(cfg, before, sample_key,
                                        env.num_tasks, starts * batch)
     next_task, next_replayed, next_train = (x.reshape(starts, batch)
                                             for x in draws)
@@ -138,10 +139,13 @@ def make_batch_fn(env: Any, agent: Any, cfg: CurriculumConfig):
     (score_sum, score_steps), value_loss = jax.lax.scan(
         score_step, (carry.score_sum, carry.score_steps),
         (jnp.maximum(batch_major(agent_batch.advantage), 0.0), rec["done"]))
-    # The draws of the episodes that began in this segment.
-    begun_row = jnp.arange(starts)[:, None] < begun[None, :]
-    cstate = curriculum.start(cfg, cstate, next_task.reshape(-1),
-                              (next_replayed & begun_row).reshape(-1))
+    # The draws of the episodes that began in this segment (the others were
+    # not played: their staleness stays).
+    used = (next_replayed &
+            (jnp.arange(starts)[:, None] < begun[None, :])).reshape(-1)
+    cstate = curriculum.keep_draws(cfg, cstate, before, next_task.reshape(-1),
+                                   used)
+    cstate = curriculum.start(cfg, cstate, next_task.reshape(-1), used)
     cstate = curriculum.update(
         cfg, cstate, rec["ended_task"].reshape(-1),
         rec["success_rate"].reshape(-1), value_loss.reshape(-1),

@@ -37,6 +37,7 @@ ADA = CurriculumConfig(kind="noop_filter", buffer_size=4, min_fill=1.0,
 _sample = jax.jit(cur.sample, static_argnames=("config", "num_tasks", "n"))
 _update = jax.jit(cur.update, static_argnames="config")
 _start = jax.jit(cur.start, static_argnames="config")
+_keep_draws = jax.jit(cur.keep_draws, static_argnames="config")
 _replay_probs = jax.jit(cur.replay_probs, static_argnames="config")
 
 
@@ -178,6 +179,34 @@ def test_low_temperature_replays_the_best_task_and_stamps_only_it():
   # Rank 2 has p = 2^-20 / (1 + 2^-20 + 3^-20) ~ 1e-6.
   np.testing.assert_array_equal(ids, 3)
   np.testing.assert_array_equal(after.last_sampled, [0, 3, 11, 8])
+
+
+def test_keep_draws_restores_the_stamps_of_unplayed_draws():
+  # HAND's tasks 7, 3, 5 (slots 0, 2, 3) stamped at 0, 6, 8; drawn at 11.
+  ids = jnp.array([7, 3, 3, 5, 42])
+  after = HAND._replace(last_sampled=jnp.array([11, 3, 11, 11]),
+                        clock=jnp.asarray(11, jnp.int32))
+  # Task 3 drawn twice, one of them played; 7 played; 5 not; 42 (a new
+  # task) played.
+  used = jnp.array([True, False, True, False, True])
+  kept = _keep_draws(STALE, after, HAND, ids, used)
+  np.testing.assert_array_equal(kept.last_sampled, [11, 3, 11, 8])
+  assert int(kept.clock) == 11
+  chex.assert_trees_all_equal(
+      _keep_draws(CurriculumConfig(), after, HAND, ids, used), after)
+  # Nothing played: the buffer's staleness is as before the draw.
+  np.testing.assert_array_equal(
+      _keep_draws(STALE, after, HAND, ids, jnp.zeros(5, bool)).last_sampled,
+      HAND.last_sampled)
+  # AdA's queue: a task drawn but not begun keeps its place at the front.
+  queue = _state([7, -1, 5, 9], [1.0, 0.0, 1.0, 1.0],
+                 last_sampled=[6, 0, 6, 2], clock=10)
+  drawn, ids, _, _ = _sample(ADA, queue, jax.random.key(1),
+                             num_tasks=NUM_TASKS, n=2)          # 9, 7
+  drawn = _keep_draws(ADA, drawn, queue, ids, jnp.array([False, True]))
+  _, again, _, _ = _sample(ADA, drawn, jax.random.key(2), num_tasks=NUM_TASKS,
+                           n=1)
+  assert np.asarray(again).tolist() == [9]
 
 
 def test_update_inserts_rescores_and_replaces_the_lowest_if_higher():

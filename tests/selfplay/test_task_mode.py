@@ -133,6 +133,25 @@ def test_each_episode_begun_in_a_segment_has_its_own_task_and_world():
   assert np.mean(distinct) > 3.5, distinct
 
 
+def test_plr_stamps_only_the_tasks_of_episodes_played():
+  """Of the 4 draws per slot and segment (8 steps, trials of 8 or fewer),
+  only those an episode began with, and the tasks of episodes that ended,
+  are stamped with the segment's clock (staleness counts from play)."""
+  _, state, carry, batch_fn = _rollout(_cfg("curriculum.replay_prob=1.0"))
+  counts = []
+  for i in range(12):
+    batch, carry, _ = batch_fn(state, jax.random.key(10 + i), carry)
+    cs = carry.curriculum
+    stamped = ((np.asarray(cs.last_sampled) == int(cs.clock)) &
+               (np.asarray(cs.task_ids) >= 0)).sum()
+    done = int(np.asarray(batch.trajectory.done).sum())
+    counts.append((int(stamped), done))
+    assert stamped <= 2 * done, counts
+  # Past its minimum fill (4 of 16) from the second segment: every slot
+  # replays from then on.
+  assert int(carry.curriculum.size) >= 4 and counts[1][1] > 0
+
+
 def test_ada_noop_filter_marks_exactly_the_training_episodes_under_way():
   _, state, carry, batch_fn = _rollout(_cfg(
       "curriculum.kind=noop_filter", "curriculum.buffer_size=64",

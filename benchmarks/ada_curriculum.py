@@ -149,45 +149,46 @@ def _evaluation_tasks(run_dir: pathlib.Path, num_tasks: int,
   return path
 
 
-def adaptation(args) -> None:
+def _each_run(args, play, show) -> None:
+  """Plays each of `args.runs` on its evaluation tasks (`play(run_dir,
+  tasks_path, episodes=, seed=, batch_size=)` -> a result with "step"),
+  shows it (`show(run, result, title)`) and emits the results' JSON."""
   results = {}
+  split = "held-out" if args.split == "test" else "fresh training-structure"
   for run in args.runs:
     run_dir = runs.resolve_run_dir(run)
     path = _evaluation_tasks(run_dir, args.tasks, args.split)
     start = time.perf_counter()
-    result = trials_eval.evaluate_agent(
-        str(run_dir), path, episodes=args.episodes, seed=args.seed,
-        batch_size=args.batch_size)
+    result = play(str(run_dir), path, episodes=args.episodes, seed=args.seed,
+                  batch_size=args.batch_size)
     result["seconds"] = round(time.perf_counter() - start, 1)
     results[str(run)] = result
-    from rich.console import Console  # pylint: disable=g-import-not-at-top
-    Console().print(trials_eval.trials_table(
-        result, title=f"{run} (step {result['step']}), {args.tasks} "
-        f"{'held-out' if args.split == 'test' else 'fresh training-structure'}"
-        f" tasks x {args.episodes} episodes"))
+    show(run, result, f"{run} (step {result['step']}), {args.tasks} {split} "
+         f"tasks x {args.episodes} episodes")
+  common.emit_json({"device": common.device_name(), "runs": results},
+                   path=args.json)
+
+
+def adaptation(args) -> None:
+  from rich.console import Console  # pylint: disable=g-import-not-at-top
+
+  def show(run, result, title):
+    Console().print(trials_eval.trials_table(result, title=title))
     agent = result["agent"]["success_mean"]
     reset = result["memory_reset"]["success_mean"]
     ratio = lambda x: round(x[-1] / max(x[0], 1e-9), 3)
     print(json.dumps({"run": str(run), "split": args.split,
                       "trial_K_over_1": ratio(agent),
                       "memory_reset_K_over_1": ratio(reset)}), flush=True)
-  common.emit_json({"device": common.device_name(), "runs": results},
-                   path=args.json)
+
+  _each_run(args, trials_eval.evaluate_agent, show)
 
 
 def behaviour(args) -> None:
-  results = {}
-  for run in args.runs:
-    run_dir = runs.resolve_run_dir(run)
-    path = _evaluation_tasks(run_dir, args.tasks, args.split)
-    start = time.perf_counter()
-    result = behaviour_lib.inspect_agent(
-        str(run_dir), path, episodes=args.episodes, seed=args.seed,
-        batch_size=args.batch_size)
-    result["seconds"] = round(time.perf_counter() - start, 1)
-    results[str(run)] = result
-    from rich.console import Console  # pylint: disable=g-import-not-at-top
-    split = "held-out" if args.split == "test" else "fresh training-structure"
+  from rich.console import Console  # pylint: disable=g-import-not-at-top
+
+  def show(run, result, title):
+    del run
     for who, group, label in (
         ("agent", "after_failures", "agent, after failures in every earlier "
          "trial"),
@@ -195,11 +196,10 @@ def behaviour(args) -> None:
          "failures in every earlier trial"),
         ("agent", "after_success", "agent, after a success in the last "
          "trial")):
-      Console().print(behaviour_lib.table(
-          result, who, group, title=f"{run} (step {result['step']}), "
-          f"{args.tasks} {split} tasks x {args.episodes} episodes: {label}"))
-  common.emit_json({"device": common.device_name(), "runs": results},
-                   path=args.json)
+      Console().print(behaviour_lib.table(result, who, group,
+                                          title=f"{title}: {label}"))
+
+  _each_run(args, behaviour_lib.inspect_agent, show)
 
 
 def _held_out(out: pathlib.Path, config, num_tasks: int) -> pathlib.Path:

@@ -140,6 +140,23 @@ def game_files(source) -> list[pathlib.Path]:
   return files
 
 
+def count_games(path: str | os.PathLike) -> int:
+  """The number of game records in one file (its non-blank lines), without
+  parsing them.
+
+  Raises:
+    FileNotFoundError: no such file.
+    ValueError: an unreadable file, naming it.
+  """
+  path = pathlib.Path(path)
+  opener = lzma.open if path.name.endswith(".xz") else open
+  try:
+    with opener(path, "rt", encoding="utf-8") as f:
+      return sum(1 for line in f if line.strip())
+  except (lzma.LZMAError, EOFError, UnicodeDecodeError) as e:
+    raise ValueError(f"{path}: unreadable: {type(e).__name__}: {e}") from None
+
+
 def read_games(dir_or_files: str | os.PathLike | Iterable[str | os.PathLike]
                ) -> Iterator[GameRecord]:
   """The games in a directory of shards, in files, or both, one per line.

@@ -14,6 +14,11 @@ data is used by adding it to the retrieval set).
 The recipe's `games` is a directory, or "shipped" for the expert games that
 ship with the suite (`games.go.EXPERT_GAMES_DIR`); `key` is a run directory
 or a bundled agent's name. Relative directories are relative to the run.
+`max_games` pins the retrieval set: only the first files of `games`, in path
+order, that hold at least that many games are indexed, so that a bundled
+agent's first start (replaying and indexing every game: minutes and GB that
+grow with the games) stays the one it was measured with while more expert
+games ship; 0 indexes every game.
 """
 
 from __future__ import annotations
@@ -47,10 +52,15 @@ class Recipe:
   games: str = SHIPPED
   symmetries: int = 8
   backend: str = "hnsw"
+  max_games: int = 0
 
   def __post_init__(self):
     if not self.key:
       raise ValueError("an index recipe names its key network (key)")
+    if isinstance(self.max_games, bool) or not isinstance(
+        self.max_games, int) or self.max_games < 0:
+      raise ValueError(f"an index recipe's max_games must be an integer >= 0 "
+                       f"(0: every game), got {self.max_games!r}")
     if not 1 <= self.symmetries <= 8:
       raise ValueError(f"an index recipe's symmetries must be 1..8, got "
                        f"{self.symmetries}")
@@ -138,14 +148,23 @@ def cache_dir(run: str | os.PathLike[str], recipe: Recipe) -> pathlib.Path:
   return cache_root() / "go-index" / f"{run_dir.name}-{digest}"
 
 
-def _shards(directory: pathlib.Path) -> list[list[Any]]:
-  """[relative path, size] of each game file under `directory`."""
+def _shards(directory: pathlib.Path, max_games: int = 0) -> list[list[Any]]:
+  """[relative path, size] of each game file under `directory` that the
+  index holds: all of them, or with `max_games` the first ones (path order)
+  that hold at least `max_games` games."""
   from eval.go import game_records  # pylint: disable=g-import-not-at-top
   if not directory.is_dir():
     raise ValueError(f"the index recipe's games {directory} is no directory")
   files = game_records.game_files(directory)
   if not files:
     raise ValueError(f"no game records (*.sgf, *.sgf.xz) under {directory}")
+  if max_games:
+    count = 0
+    for n, path in enumerate(files):
+      count += game_records.count_games(path)
+      if count >= max_games:
+        files = files[:n + 1]
+        break
   return [[str(p.relative_to(directory)), p.stat().st_size] for p in files]
 
 
@@ -193,19 +212,23 @@ def index_for(run: str | os.PathLike[str], index: str = "", *,
   where = cache_dir(run, recipe)
   games = games_dir(run, recipe)
   with _locked(where), contextlib.redirect_stdout(sys.stderr):
-    shards = _shards(games)
+    shards = _shards(games, recipe.max_games)
     stamp = where / _STAMP_FILE
     have = json.loads(stamp.read_text()) if stamp.exists() else None
     built = (where / "index" / retrieval.META_FILE).exists()
     if have != shards or not built:
       from eval.go import positions  # pylint: disable=g-import-not-at-top
       name = runs.resolve_run_dir(run).name
-      print(f"arena: adding the new expert games of {games} to {name}'s "
-            f"index (cache {where})" if built else
-            f"arena: indexing the expert games of {games} for {name} "
-            f"(once; cache {where})", flush=True)
-      store = positions.build_positions(games, where / "positions",
-                                        progress=progress)
+      which = (f"the first {recipe.max_games:,} expert games (its recipe's "
+               f"max_games) of {games}" if recipe.max_games else
+               f"the expert games of {games}")
+      print(f"arena: adding the new games of {which} to {name}'s index "
+            f"(cache {where})" if built else
+            f"arena: indexing {which} for {name} (once; cache {where})",
+            flush=True)
+      store = positions.build_positions(
+          [games / path for path, _ in shards], where / "positions",
+          progress=progress)
       if positions.skipped_message(store.meta):
         print(f"arena: {positions.skipped_message(store.meta)}", flush=True)
       if built:

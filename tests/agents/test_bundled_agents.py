@@ -118,6 +118,15 @@ def test_go9_retrieval_ships_a_recipe_for_its_index_not_an_index():
   assert recipe.key == "go9-plain" and recipe.games == index_cache.SHIPPED
   assert index_cache.key_run("go9-retrieval", recipe) == "go9-plain"
   assert index_cache.games_dir("go9-retrieval", recipe).is_dir()
+  # Its retrieval set is pinned, so its first start does not grow with the
+  # shipped games: the first files that hold 8,600 of them.
+  assert recipe.max_games == 8600
+  from eval.go import game_records  # pylint: disable=g-import-not-at-top
+  pinned = index_cache._shards(  # pylint: disable=protected-access
+      index_cache.games_dir("go9-retrieval", recipe), recipe.max_games)
+  games = index_cache.games_dir("go9-retrieval", recipe)
+  counts = [game_records.count_games(games / path) for path, _ in pinned]
+  assert sum(counts) >= 8600 > sum(counts[:-1])
   # Its key network is the bundled plain network, of the same torso.
   key = runs.read_config("go9-plain")
   assert key.agent.retrieval.num_neighbours == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import types
 
 import jax
 import numpy as np
@@ -262,6 +263,49 @@ def test_a_bad_recipe_is_a_one_line_error(retrieval_run, tmp_path, capsys):
   (run / index_cache.RECIPE_FILE).write_text('{"key": "k", "symmetries": 9}')
   assert cli.main(["go", "index", "--agent", str(run)]) == 2
   assert "symmetries must be 1..8" in capsys.readouterr().err
+  (run / index_cache.RECIPE_FILE).write_text('{"key": "k", "max_games": -1}')
+  assert cli.main(["go", "index", "--agent", str(run)]) == 2
+  assert "max_games must be an integer >= 0" in capsys.readouterr().err
+
+
+def test_a_pinned_recipe_indexes_its_first_games_and_no_later_ones(
+    tmp_path, monkeypatch, capsys):
+  """With max_games, the first files (path order) holding at least that
+  many games are replayed and indexed; games shipped later are not."""
+  monkeypatch.setenv("ARENA_CACHE_DIR", str(tmp_path / "cache"))
+  games = tmp_path / "games"
+  for seed in range(3):  # three files of three games: run0, run1, run2
+    write_random_games(games / f"run{seed}", 3, seed=seed, num_moves=4)
+  replayed = []
+
+  def replay(sources, out_dir, progress):
+    del out_dir, progress
+    replayed.append(sorted(str(p.relative_to(games)) for p in sources))
+    return types.SimpleNamespace(meta={})  # a store without skipped games
+
+  def build(key, positions, out, **kwargs):
+    del key, positions, kwargs
+    out.mkdir(parents=True)
+    (out / retrieval.META_FILE).write_text("{}")
+
+  monkeypatch.setattr(positions_lib, "build_positions", replay)
+  monkeypatch.setattr(retrieval, "build_index", build)
+  for max_games, files in [(3, ["run0"]), (4, ["run0", "run1"]),
+                           (0, ["run0", "run1", "run2"])]:
+    run = tmp_path / f"pinned{max_games}"
+    run.mkdir()
+    index_cache.write_recipe(run, index_cache.Recipe(
+        key="k", games=str(games), max_games=max_games))
+    replayed.clear()
+    index_cache.index_for(run, progress=False)
+    assert replayed == [[f"{f}/games-{f[3:]}.sgf.xz" for f in files]]
+    if max_games:
+      assert f"the first {max_games} expert games" in capsys.readouterr().err
+  # More games after the pinned ones: the index is neither rebuilt nor grown.
+  write_random_games(games / "run3", 3, seed=3, num_moves=4)
+  replayed.clear()
+  index_cache.index_for(tmp_path / "pinned4", progress=False)
+  assert not replayed
 
 
 def test_a_retrieval_network_needs_its_tables(setup, tmp_path, capsys):

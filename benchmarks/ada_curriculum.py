@@ -227,8 +227,8 @@ def _per_task_success(run_dir: pathlib.Path, tasks_path: pathlib.Path,
   `args.episodes` episodes), kept beside the run, so that a comparison at
   fewer steps than a run has since gone on to stays available."""
   task_set = task_sets.load_task_set(tasks_path)
-  policy, config = trials_eval.load_trials_agent(str(run_dir),
-                                                 layout=task_set.layout)
+  policy, config, _ = trials_eval.load_trials_agent(str(run_dir),
+                                                    layout=task_set.layout)
   start = time.perf_counter()
   success, returns = trials_eval.play_trials(
       policy, trials.tasks_of(task_set, config), config,

@@ -203,7 +203,7 @@ def inspect_agent(agent: str, tasks_path: str | os.PathLike, *,
   """
   from eval.xland import task_sets, trials_eval  # pylint: disable=g-import-not-at-top
   task_set = task_sets.load_task_set(tasks_path)
-  policy, config, step = trials_eval._load_agent(  # pylint: disable=protected-access
+  policy, config, step = trials_eval.load_trials_agent(
       agent, layout=task_set.layout, num_trials=num_trials,
       steps_per_trial=steps_per_trial)
   tasks = trials.tasks_of(task_set, config)

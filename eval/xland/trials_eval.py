@@ -130,18 +130,7 @@ def trials_config_for(trained: trials.TrialsConfig, *, layout: str | None,
 def load_trials_agent(agent: str, *, layout: str | None,
                       num_trials: int | None = None,
                       steps_per_trial: int | None = None
-                      ) -> tuple[Any, trials.TrialsConfig]:
-  """An agent's memory policy and the setting to evaluate it in (see
-  `_load_agent`, which also gives the checkpoint's step)."""
-  policy, config, _ = _load_agent(agent, layout=layout, num_trials=num_trials,
-                                  steps_per_trial=steps_per_trial)
-  return policy, config
-
-
-def _load_agent(agent: str, *, layout: str | None,
-                num_trials: int | None = None,
-                steps_per_trial: int | None = None
-                ) -> tuple[Any, trials.TrialsConfig, int | None]:
+                      ) -> tuple[Any, trials.TrialsConfig, int | None]:
   """An agent's memory policy, the setting to evaluate it in, and the
   learner step of the checkpoint played (None for "random").
 
@@ -199,9 +188,9 @@ def evaluate_agent(agent: str, tasks_path: str | os.PathLike, *,
   """
   from eval.xland import task_sets  # pylint: disable=g-import-not-at-top
   task_set = task_sets.load_task_set(tasks_path)
-  policy, config, step = _load_agent(agent, layout=task_set.layout,
-                                     num_trials=num_trials,
-                                     steps_per_trial=steps_per_trial)
+  policy, config, step = load_trials_agent(agent, layout=task_set.layout,
+                                           num_trials=num_trials,
+                                           steps_per_trial=steps_per_trial)
   result = evaluate(policy, task_set, config, episodes=episodes, seed=seed,
                     batch_size=batch_size, progress=progress)
   return {**result, "step": step}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
 import shutil
 import types
 
@@ -274,8 +275,15 @@ def test_a_pinned_recipe_indexes_its_first_games_and_no_later_ones(
   many games are replayed and indexed; games shipped later are not."""
   monkeypatch.setenv("ARENA_CACHE_DIR", str(tmp_path / "cache"))
   games = tmp_path / "games"
-  for seed in range(3):  # three files of three games: run0, run1, run2
-    write_random_games(games / f"run{seed}", 3, seed=seed, num_moves=4)
+
+  def write_games(seed):  # three empty games (records are counted, not read)
+    (games / f"run{seed}").mkdir(parents=True)
+    (games / f"run{seed}" / f"games-{seed}.sgf.xz").write_bytes(lzma.compress(
+        "".join(f"(;GM[1]SZ[9]KM[7.5]GN[g{seed}-{i}])\n\n"
+                for i in range(3)).encode()))
+
+  for seed in range(3):  # run0, run1, run2
+    write_games(seed)
   replayed = []
 
   def replay(sources, out_dir, progress):
@@ -302,7 +310,7 @@ def test_a_pinned_recipe_indexes_its_first_games_and_no_later_ones(
     if max_games:
       assert f"the first {max_games} expert games" in capsys.readouterr().err
   # More games after the pinned ones: the index is neither rebuilt nor grown.
-  write_random_games(games / "run3", 3, seed=3, num_moves=4)
+  write_games(3)
   replayed.clear()
   index_cache.index_for(tmp_path / "pinned4", progress=False)
   assert not replayed

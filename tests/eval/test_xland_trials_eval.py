@@ -297,12 +297,12 @@ def test_random_agent_is_its_own_control():
 
 
 def test_load_random_agent_and_settings():
-  policy, config = trials_eval.load_trials_agent(
+  policy, config, step = trials_eval.load_trials_agent(
       "random", layout="R1-11x11", num_trials=2, steps_per_trial=5)
-  assert policy == trials_eval.random_policy()
+  assert policy == trials_eval.random_policy() and step is None
   assert config == trials.TrialsConfig(layout="R1-11x11", num_trials=2,
                                        steps_per_trial=5)
-  _, config = trials_eval.load_trials_agent("random", layout=None)
+  _, config, _ = trials_eval.load_trials_agent("random", layout=None)
   assert config == trials.TrialsConfig()
   trained = trials.TrialsConfig(layout="R1-9x9", num_trials=4, view_size=3)
   assert trials_eval.trials_config_for(

@@ -262,6 +262,7 @@ def eval_trials(args: argparse.Namespace) -> int:
       result, title=f"{args.agent}{step} on {args.tasks}: {result['tasks']} "
       f"tasks x {result['episodes']} episodes, {result['trials']} trials of "
       f"{result['steps_per_trial']} steps ({result['layout']})"))
+  print(trials_eval.ratio_line(result), flush=True)
   if args.json is not None:
     write_json_atomic(args.json, {
         **result, "source": {"agent": args.agent, "tasks": args.tasks,

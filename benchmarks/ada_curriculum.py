@@ -174,12 +174,12 @@ def adaptation(args) -> None:
 
   def show(run, result, title):
     Console().print(trials_eval.trials_table(result, title=title))
-    agent = result["agent"]["success_mean"]
-    reset = result["memory_reset"]["success_mean"]
-    ratio = lambda x: round(x[-1] / max(x[0], 1e-9), 3)
+    print(trials_eval.ratio_line(result), flush=True)
+    ratios = result["trial_k_over_1"]
     print(json.dumps({"run": str(run), "split": args.split,
-                      "trial_K_over_1": ratio(agent),
-                      "memory_reset_K_over_1": ratio(reset)}), flush=True)
+                      "trial_K_over_1": ratios["agent"],
+                      "memory_reset_K_over_1": ratios["memory_reset"]}),
+          flush=True)
 
   _each_run(args, trials_eval.evaluate_agent, show)
 

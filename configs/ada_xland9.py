@@ -1,4 +1,4 @@
-"""AdA on XLand-MiniGrid R1-9x9: the bundled `ada-xland9` agent's recipe.
+"""AdA on XLand-MiniGrid R1-9x9: the suite's AdA recipe.
 
 Episodes of 4 trials of 64 steps; single-rule tasks: the goal (hold or be
 next to an object) needs an object that one hidden rule makes when the agent
@@ -6,7 +6,9 @@ picks up or stands next to (on a given side of) another, among 2 distractor
 objects and a distractor rule; a 100,000-task training pool, drawn by robust
 PLR with the learnability score; a 2-layer Transformer-XL memory over 64
 steps. `--set agent.network.memory=gru` is the GRU baseline. The choices
-and their sources are in `benchmarks/ada_results.md`.
+and their sources are in `benchmarks/ada_results.md`. Agents trained on it
+solve most tasks in trial 1 and do not adapt across trials; the setting in
+which the bundled `ada-xland9` learned to is `configs/ada_xland9_search.py`.
 """
 
 from agents.ada.config import (AdaConfig, AdaExperiment, NetworkConfig,

@@ -9,6 +9,10 @@ Two controls are played on the very same worlds (the same environment keys):
 
 Besides the per-trial means, the agent's success in trial k after a success
 and after a failure in trial k - 1 tells remembering from searching anew.
+The figure AdA's adaptation is judged by, mean success in trial K over
+trial 1, comes with a 95% percentile bootstrap interval over tasks (the
+same task resample for both trials: a paired ratio; `eval.xland.compare`),
+for the agent and its memory-reset control.
 
 The episodes are played by `games.xland.play` (`play_trials`,
 `summarise`, `random_policy`, re-exported here); this module adds the
@@ -36,8 +40,48 @@ RANDOM_AGENT = "random"
 
 __all__ = ["CONDITIONAL_KEYS", "PERCENTILE", "RANDOM_AGENT", "SUMMARY_KEYS",
            "MemoryPolicy", "evaluate", "evaluate_agent", "load_trials_agent",
-           "play_trials", "random_policy", "summarise", "trials_config_for",
-           "trials_table"]
+           "play_trials", "random_policy", "ratio_line", "summarise",
+           "trials_config_for", "trials_table", "trial_k_over_1"]
+
+_RATIO_RESAMPLES = 2000
+
+
+def trial_k_over_1(success: np.ndarray, *, seed: int = 0
+                   ) -> dict[str, float | None]:
+  """Mean success in the last trial over the first, with its 95% bootstrap
+  interval over tasks.
+
+  Args:
+    success: [N, E, K] bool, as `play_trials` gives.
+    seed: the resampling's seed.
+
+  Returns:
+    {"ratio", "low", "high"}: None where trial 1's mean is 0 (the interval's
+    ends also where no resample has a first trial above 0).
+  """
+  from eval.xland import compare  # pylint: disable=g-import-not-at-top
+  per_task = np.asarray(success, np.float64).mean(axis=1)  # [N, K]
+  out = compare.compare({"last": per_task[None, :, -1],
+                         "first": per_task[None, :, 0]}, baseline="first",
+                        num_resamples=_RATIO_RESAMPLES, seed=seed)["last"]
+  return {"ratio": out["ratio"], "low": out["ratio_low"],
+          "high": out["ratio_high"]}
+
+
+def ratio_line(result: dict[str, Any]) -> str:
+  """One line of an `evaluate` result's trial K / trial 1 figures."""
+  parts = []
+  for name, label in (("agent", "agent"), ("memory_reset", "memory reset")):
+    r = (result.get("trial_k_over_1") or {}).get(name)
+    if r is None or r["ratio"] is None:
+      continue
+    interval = ("" if r["low"] is None else
+                f" [{r['low']:.2f}, {r['high']:.2f}]")
+    parts.append(f"{label} {r['ratio']:.2f}{interval}")
+  if not parts:
+    return "trial K / trial 1: - (no success in trial 1)"
+  return (f"trial {result['trials']} / trial 1 success (95% bootstrap over "
+          f"tasks): " + ", ".join(parts))
 
 
 def evaluate(policy: Any, task_set_or_tasks: task_lib.TaskSet | trials.Task,
@@ -65,7 +109,9 @@ def evaluate(policy: Any, task_set_or_tasks: task_lib.TaskSet | trials.Task,
   Returns:
     A JSON-ready dict: "tasks" N, "trials" K, "episodes" E, "agent",
     "memory_reset" and "random" (`summarise` dicts, or None without
-    `controls`), "layout" and "steps_per_trial" (T, resolved).
+    `controls`), "layout" and "steps_per_trial" (T, resolved), and
+    "trial_k_over_1": {"agent", "memory_reset" (with `controls`)} ->
+    `trial_k_over_1`'s ratio and interval.
 
   Raises:
     ValueError: bad counts, or tasks that do not fit `config`.
@@ -92,9 +138,12 @@ def evaluate(policy: Any, task_set_or_tasks: task_lib.TaskSet | trials.Task,
   result = {"tasks": num_tasks, "trials": config.num_trials,
             "episodes": int(episodes), "agent": summarise(*agent),
             "memory_reset": None, "random": None, "layout": config.layout,
-            "steps_per_trial": config.trial_length}
+            "steps_per_trial": config.trial_length,
+            "trial_k_over_1": {"agent": trial_k_over_1(agent[0])}}
   if controls:
-    result["memory_reset"] = summarise(*play(run, "memory_reset", True))
+    reset = play(run, "memory_reset", True)
+    result["memory_reset"] = summarise(*reset)
+    result["trial_k_over_1"]["memory_reset"] = trial_k_over_1(reset[0])
     if is_random(policy):  # the control would replay the agent's games
       result["random"] = result["agent"]
     else:

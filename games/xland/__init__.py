@@ -13,7 +13,7 @@ trial index.
   (`games.xland.canonical`).
 - `encoding`: xminigrid's ids of tiles, colours, goals, rules and layouts.
 - `TASK_SETS_DIR`: task sets shipped with the suite (the held-out tasks of
-  the bundled `ada-xland9`).
+  the bundled `ada-xland9` and of the recipe `configs/ada_xland9.py`).
 """
 
 import pathlib

@@ -51,10 +51,22 @@ def test_ada_xland9_is_bundled_small_and_plays_the_shipped_held_out_tasks(
   directory = runs.resolve_run_dir("ada-xland9")
   size = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
   assert size < 8 * 2**20, size
+  from configs import ada_xland9_search  # pylint: disable=g-import-not-at-top
   from games import xland  # pylint: disable=g-import-not-at-top
-  shipped = xland.TASK_SETS_DIR / "ada_xland9_heldout.xz"
+  # Trained in the setting its recipe names.
+  bundled, recipe = runs.read_config("ada-xland9"), ada_xland9_search.get_config()
+  assert bundled.trials == recipe.trials and bundled.tasks == recipe.tasks
+  assert bundled.agent.network == recipe.agent.network
+  assert bundled.run.init_from == ""  # no path of the machine it was made on
+  # The shipped held-out tasks are the test split of that setting.
+  shipped = xland.TASK_SETS_DIR / "ada_xland9_search_heldout.xz"
   held_out = task_sets.load_task_set(shipped)
   assert held_out.num_tasks == 1000 and held_out.split == "test"
+  want = xland.generate(recipe.tasks.generator, 1000, recipe.tasks.seed,
+                        split="test")
+  for field in ("goals", "rules", "init_tiles", "num_rules"):
+    np.testing.assert_array_equal(getattr(held_out, field),
+                                  getattr(want, field))
   few = held_out._replace(**{k: getattr(held_out, k)[:8] for k in (
       "goals", "rules", "init_tiles", "num_rules")})
   task_sets.save_task_set(few, tmp_path / "few.xz")
@@ -67,7 +79,7 @@ def test_ada_xland9_is_bundled_small_and_plays_the_shipped_held_out_tasks(
   result = json.loads(out.read_text())
   assert result["tasks"] == 8 and result["trials"] == 2
   # The checkpoint played: the step SOURCE.md names.
-  assert result["step"] == 1931
+  assert result["step"] == 17766
   for name in ("agent", "memory_reset", "random"):
     assert all(len(v) == 2 for v in result[name].values())
 

@@ -264,7 +264,11 @@ def test_evaluate_by_hand():
   out = trials_eval.evaluate(COUNTER, TASK_SET, CFG, episodes=EPISODES,
                              seed=0, batch_size=BATCH)
   assert set(out) == {"tasks", "trials", "episodes", "agent", "memory_reset",
-                      "random", "layout", "steps_per_trial"}
+                      "random", "layout", "steps_per_trial", "trial_k_over_1"}
+  # Trial 1 never succeeds: no ratio to trial 1.
+  assert out["trial_k_over_1"]["agent"] == {"ratio": None, "low": None,
+                                            "high": None}
+  assert "no success in trial 1" in trials_eval.ratio_line(out)
   assert (out["tasks"], out["trials"], out["episodes"]) == (8, 3, EPISODES)
   assert (out["layout"], out["steps_per_trial"]) == ("R1-9x9", 8)
   agent = out["agent"]
@@ -288,6 +292,32 @@ def test_evaluate_by_hand():
                               batch_size=BATCH, controls=False)
   assert bare["memory_reset"] is None and bare["random"] is None
   assert bare["agent"] == agent
+
+
+def test_trial_k_over_1_worked_example():
+  # 4 tasks x 2 episodes x 3 trials. Per task, trial 1 / trial 3 success:
+  # 0.5 / 1, 0.5 / 1, 0 / 0.5, 0 / 0: means 0.25 and 0.625, ratio 2.5.
+  success = np.zeros((4, 2, 3), bool)
+  success[0, 0, 0] = success[1, 1, 0] = True
+  success[0, :, 2] = success[1, :, 2] = success[2, 0, 2] = True
+  out = trials_eval.trial_k_over_1(success)
+  assert out["ratio"] == pytest.approx(2.5)
+  assert out["low"] <= 2.5 <= out["high"] and out["low"] < out["high"]
+  # Of 4 tasks drawn, a tasks of the first two (1 in trial 3 per 0.5 in
+  # trial 1) and b of the third (0.5 in trial 3 only): ratio 2 + b / a, at
+  # least 2 (b = 0: about a third of the draws) and at most 5 (a = 1, b = 3).
+  assert out["low"] == 2.0 and out["high"] <= 5.0
+  # Every task doubling: every resample's ratio is 2.
+  even = np.zeros((5, 2, 2), bool)
+  even[:, 0, 0] = True
+  even[:, :, 1] = True
+  assert trials_eval.trial_k_over_1(even) == {"ratio": 2.0, "low": 2.0,
+                                              "high": 2.0}
+  line = trials_eval.ratio_line({"trials": 2, "trial_k_over_1": {
+      "agent": {"ratio": 2.0, "low": 2.0, "high": 2.0},
+      "memory_reset": {"ratio": 1.0, "low": 0.9, "high": 1.1}}})
+  assert line == ("trial 2 / trial 1 success (95% bootstrap over tasks): "
+                  "agent 2.00 [2.00, 2.00], memory reset 1.00 [0.90, 1.10]")
 
 
 def test_random_agent_is_its_own_control():
@@ -353,6 +383,7 @@ def test_cli_random_agent_writes_json(tmp_path, capsys):
       "--batch-size", str(BATCH), "--seed", "3", "--json", str(out))
   assert code == 0
   assert "memory reset" in stdout and f"wrote {out}" in stdout
+  assert "trial 3 / trial 1 success (95% bootstrap over tasks): agent" in stdout
   result = json.loads(out.read_text())
   assert (result["tasks"], result["trials"], result["episodes"]) == (8, 3, 2)
   assert (result["layout"], result["steps_per_trial"]) == ("R1-9x9", 8)

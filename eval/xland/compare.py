@@ -23,6 +23,8 @@ from typing import Mapping
 
 import numpy as np
 
+_MAX_COUNTS = 10_000_000  # entries of one chunk of resample counts
+
 
 def compare(per_task: Mapping[str, np.ndarray], *, baseline: str,
             num_resamples: int = 10_000, confidence: float = 0.95,
@@ -73,16 +75,20 @@ def compare(per_task: Mapping[str, np.ndarray], *, baseline: str,
   (n,) = num_tasks
   rng = np.random.default_rng(seed)
   # One task resample per bootstrap draw, shared by every setup, as counts:
-  # the resampled task mean of a row x is x @ counts / n.
-  counts = rng.multinomial(n, np.full(n, 1.0 / n),
-                           size=num_resamples).T.astype(np.float64)  # [N, B]
-  boot = {}
-  for name, values in arrays.items():
-    s = values.shape[0]
-    task_means = values @ counts / n  # [S, B]
-    pick = rng.integers(0, s, size=(num_resamples, s))  # [B, S]
-    boot[name] = task_means[pick, np.arange(num_resamples)[:, None]].mean(
-        axis=1)  # [B]
+  # the resampled task mean of a row x is x @ counts / n. Drawn in chunks of
+  # resamples so that [N, chunk] stays within _MAX_COUNTS entries (80 MB).
+  chunk = max(1, _MAX_COUNTS // n)
+  boot = {name: [] for name in arrays}
+  for start in range(0, num_resamples, chunk):
+    b = min(chunk, num_resamples - start)
+    counts = rng.multinomial(n, np.full(n, 1.0 / n),
+                             size=b).T.astype(np.float64)  # [N, b]
+    for name, values in arrays.items():
+      s = values.shape[0]
+      task_means = values @ counts / n  # [S, b]
+      pick = rng.integers(0, s, size=(b, s))  # [b, S]
+      boot[name].append(task_means[pick, np.arange(b)[:, None]].mean(axis=1))
+  boot = {name: np.concatenate(parts) for name, parts in boot.items()}
   tail = (1.0 - confidence) / 2 * 100
   qs = (tail, 100 - tail)
   base_mean = float(arrays[baseline].mean())

@@ -49,8 +49,9 @@ _RATIO_RESAMPLES = 2000
 def trial_k_over_1(success: np.ndarray, *, seed: int = 0
                    ) -> dict[str, float | None]:
   """Mean success in the last trial over the first, with its 95% percentile
-  bootstrap interval over tasks (Efron 1979; each resample draws the N
-  tasks with replacement, and both trials' means come from that draw).
+  bootstrap interval over tasks (`eval.xland.compare` with one seed: each
+  resample draws the N tasks with replacement, and both trials' means come
+  from that draw).
 
   Args:
     success: [N, E, K] bool, as `play_trials` gives.
@@ -60,24 +61,13 @@ def trial_k_over_1(success: np.ndarray, *, seed: int = 0
     {"ratio", "low", "high"}: None where trial 1's mean is 0 (the interval's
     ends also where no resample has a first trial above 0).
   """
+  from eval.xland import compare  # pylint: disable=g-import-not-at-top
   per_task = np.asarray(success, np.float64).mean(axis=1)  # [N, K]
-  first, last = per_task[:, 0], per_task[:, -1]
-  if first.mean() == 0:
-    return {"ratio": None, "low": None, "high": None}
-  rng = np.random.default_rng(seed)
-  n = len(first)
-  chunk = max(1, 1_000_000 // n)  # resamples at a time: memory ~ 8 MB x 3
-  ratios = []
-  for start in range(0, _RATIO_RESAMPLES, chunk):
-    draw = rng.integers(0, n, size=(min(chunk, _RATIO_RESAMPLES - start), n))
-    f, l = first[draw].mean(axis=1), last[draw].mean(axis=1)
-    ratios.append(l[f > 0] / f[f > 0])
-  ratios = np.concatenate(ratios)
-  low, high = (np.percentile(ratios, (2.5, 97.5)) if ratios.size else
-               (None, None))
-  return {"ratio": float(last.mean() / first.mean()),
-          "low": None if low is None else float(low),
-          "high": None if high is None else float(high)}
+  out = compare.compare({"last": per_task[None, :, -1],
+                         "first": per_task[None, :, 0]}, baseline="first",
+                        num_resamples=_RATIO_RESAMPLES, seed=seed)["last"]
+  return {"ratio": out["ratio"], "low": out["ratio_low"],
+          "high": out["ratio_high"]}
 
 
 def ratio_line(result: dict[str, Any]) -> str:

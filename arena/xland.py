@@ -1,7 +1,7 @@
 """`arena xland`: the AdA task space on XLand-MiniGrid; parse and call one
 library function (see cli.py).
 
-  arena xland tasks --out FILE --num N --seed S [--depth D]
+  arena xland tasks --out FILE --num N --seed S [--depth D] [--min-depth M]
       [--distractor-rules R] [--distractor-objects O]
       [--min-distractor-objects M] [--layout R1-9x9]
       [--split train|test|all] [--dead-end-prob P] [--test-fraction F]
@@ -70,7 +70,11 @@ def _add_tasks(sub) -> None:
   p.add_argument("--seed", required=True, type=argtypes.int_at_least(0), metavar="S",
                  help="random seed")
   p.add_argument("--depth", type=argtypes.int_at_least(0), default=1, metavar="D",
-                 help="rules on the chain to the goal (default 1)")
+                 help="rules on the chain to the goal (default 1; the most, "
+                 "with --min-depth)")
+  p.add_argument("--min-depth", type=argtypes.int_at_least(0), metavar="M",
+                 help="draw each task's depth uniformly from M..D (default: "
+                 "always D)")
   p.add_argument("--distractor-rules", type=argtypes.int_at_least(0), default=0,
                  metavar="R", help="rules besides the chain (default 0)")
   p.add_argument("--distractor-objects", type=argtypes.int_at_least(0), default=0,
@@ -124,7 +128,8 @@ def _tasks(args: argparse.Namespace) -> int:
   optional = {"tiles": args.tiles, "colors": args.colors,
               "goal_ids": args.goals, "rule_ids": args.rules}
   config = xland.TaskConfig(
-      depth=args.depth, num_distractor_rules=args.distractor_rules,
+      depth=args.depth, min_depth=args.min_depth,
+      num_distractor_rules=args.distractor_rules,
       num_distractor_objects=args.distractor_objects,
       min_distractor_objects=args.min_distractor_objects,
       dead_end_prob=args.dead_end_prob, layout=args.layout,
@@ -134,8 +139,10 @@ def _tasks(args: argparse.Namespace) -> int:
   task_set = xland.generate(config, args.num, args.seed, split=args.split)
   seconds = time.perf_counter() - start
   task_sets.save_task_set(task_set, out)
+  depth = (str(args.depth) if args.min_depth in (None, args.depth) else
+           f"{args.min_depth}-{args.depth}")
   print(f"wrote {task_set.num_tasks} tasks ({args.split} split, depth "
-        f"{args.depth}, {args.distractor_rules} distractor rules, "
+        f"{depth}, {args.distractor_rules} distractor rules, "
         f"{_objects(args)} distractor objects, layout "
         f"{args.layout}) to {out}; generated in {seconds:.2f} s "
         f"({task_set.num_tasks / max(seconds, 1e-9):,.0f} tasks/s)",

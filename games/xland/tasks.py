@@ -7,7 +7,9 @@ https://arxiv.org/abs/2312.12044, its benchmarks' rule trees), is a goal,
 production rules and initial objects. It is built backwards from the goal:
 
 1. The goal: a kind (`goal_ids`) and its one or two objects.
-2. The chain: `depth` production rules. The first produces one of the goal's
+2. The chain: `depth` production rules (or, with `min_depth`, a number drawn
+   per task, as XLand-MiniGrid's benchmarks sample the depth of their rule
+   trees). The first produces one of the goal's
    objects; each next one produces one of the previous rule's inputs. So
    the goal is reachable from the initial objects by construction: fire the
    chain from its far end to the goal. Every chain rule is needed (each
@@ -63,7 +65,13 @@ class TaskConfig:
 
   Attributes:
     depth: production rules on the chain from the initial objects to the goal
-      (0: the goal's objects are there from the start).
+      (0: the goal's objects are there from the start); at most, with
+      `min_depth`.
+    min_depth: None: every task's chain has `depth` rules; an integer: each
+      task's depth is drawn uniformly from [min_depth, depth], so one pool
+      mixes tasks a beginner solves with tasks it cannot (the regime in which
+      a curriculum has something to choose). Rule rows of a shorter chain
+      are padding (rule id 0), after the task's rules.
     num_distractor_rules: rules besides the chain.
     num_distractor_objects: initial objects besides the chain's (at most,
       with `min_distractor_objects`).
@@ -82,6 +90,7 @@ class TaskConfig:
     test_fraction: share of structures held out for the test split.
   """
   depth: int = 1
+  min_depth: int | None = None
   num_distractor_rules: int = 0
   num_distractor_objects: int = 0
   min_distractor_objects: int | None = None
@@ -98,6 +107,11 @@ class TaskConfig:
       value = getattr(self, name)
       if not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    if self.min_depth is not None and (
+        not isinstance(self.min_depth, (int, np.integer)) or
+        not 0 <= self.min_depth <= self.depth):
+      raise ValueError(f"min_depth must be None or an integer in [0, "
+                       f"depth={self.depth}], got {self.min_depth!r}")
     low = self.min_distractor_objects
     if low is not None and (not isinstance(low, (int, np.integer)) or
                             not 0 <= low <= self.num_distractor_objects):
@@ -224,7 +238,7 @@ def generate(config: TaskConfig, num: int, seed: int,
       if not parts and len(part[0]) == 0:
         raise ValueError(
             f"no task structure of these goal and rule kinds at depth "
-            f"{config.depth} falls in the {split} split (test_fraction "
+            f"{_depths(config)} falls in the {split} split (test_fraction "
             f"{config.test_fraction}); allow more kinds or change the depth")
       parts.append(part)
       keys.append(canonical.canonical_keys(*part))
@@ -250,6 +264,12 @@ def generate(config: TaskConfig, num: int, seed: int,
                  seed=int(seed))
 
 
+def _depths(config: TaskConfig) -> str:
+  if config.min_depth is None or config.min_depth == config.depth:
+    return str(config.depth)
+  return f"{config.min_depth}-{config.depth}"
+
+
 def _draw(config: TaskConfig, rng: np.random.Generator, split: Split
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
   """One batch: (goals [B, 5], rules [B, R, 7], init_tiles [B, O, 2]) of
@@ -258,10 +278,16 @@ def _draw(config: TaskConfig, rng: np.random.Generator, split: Split
                    config.num_distractor_objects)
   goal_id = rng.choice(np.asarray(config.goal_ids), _BATCH)
   chain_id = rng.choice(np.asarray(config.rule_ids), (_BATCH, d))
+  task_depth = np.full(_BATCH, d)
+  if config.min_depth is not None:  # drawn only then: the default config's
+    # sets stay what they were
+    task_depth = rng.integers(config.min_depth, d + 1, _BATCH)
+  live = np.arange(d) < task_depth[:, None]                 # [B, d]
   if split != "all":
-    test = canonical.in_test_split(goal_id, chain_id, config.test_fraction)
+    test = canonical.in_test_split(goal_id, np.where(live, chain_id, -1),
+                                   config.test_fraction)
     keep = test if split == "test" else ~test
-    goal_id, chain_id = goal_id[keep], chain_id[keep]
+    goal_id, chain_id, live = goal_id[keep], chain_id[keep], live[keep]
   b = len(goal_id)
   rows = np.arange(b)
   # Slots: 0-1 the goal's objects, 2k+2 and 2k+3 chain rule k's inputs,
@@ -278,8 +304,8 @@ def _draw(config: TaskConfig, rng: np.random.Generator, split: Split
   used = np.zeros((b, base_o), bool)
   used[:, 0] = True
   used[:, 1] = goal_arity == 2
-  used[:, 2::2] = True
-  used[:, 3::2] = chain_arity == 2
+  used[:, 2::2] = live
+  used[:, 3::2] = (chain_arity == 2) & live
   # Rule k produces the object in slot `target[k]` of the level before it.
   target = np.zeros((b, d), np.int64)
   first = np.zeros(b, np.int64)
@@ -289,13 +315,14 @@ def _draw(config: TaskConfig, rng: np.random.Generator, split: Split
     target[:, k] = first + np.where(arity == 2, pick[:, k], 0)
     first = np.full(b, 2 + 2 * k)
   expanded = np.zeros((b, base_o), bool)
-  expanded[rows[:, None], target] = True
+  for k in range(d):
+    expanded[rows[live[:, k]], target[live[:, k], k]] = True
   leaves = used & ~expanded
 
   rule_type = np.zeros((b, config.num_rules), np.int64)
   rule_in = np.zeros((b, config.num_rules, 2), np.int64)   # kind slots
   rule_prod = np.zeros((b, config.num_rules), np.int64)
-  rule_type[:, :d] = chain_id
+  rule_type[:, :d] = np.where(live, chain_id, 0)
   rule_in[:, :d, 0] = 2 + 2 * np.arange(d)
   rule_in[:, :d, 1] = 3 + 2 * np.arange(d)
   rule_prod[:, :d] = target
@@ -324,7 +351,10 @@ def _draw(config: TaskConfig, rng: np.random.Generator, split: Split
     rules[..., 1:3] = a
     rules[..., 3:5] = np.where(two, second, prod)
     rules[..., 5:7] = np.where(two, prod, 0)
-    order = np.argsort(rng.random((b, config.num_rules)), axis=1)
+    rules *= (rule_type > 0)[..., None].astype(np.uint8)
+    u = rng.random((b, config.num_rules))
+    order = np.argsort(np.where(rule_type > 0, u, 2.0), axis=1)  # padding
+    # rows (a shorter chain's) last
     rules = rules[rows[:, None], order]
 
   # Initial objects: the chain's leaves and the distractor objects, shuffled,

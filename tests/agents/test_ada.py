@@ -225,3 +225,21 @@ def test_agent_loss_is_finite_and_masked_steps_do_not_count():
                         jax.random.key(0))
   chex.assert_trees_all_close(a, b_, atol=1e-6)
   assert dataclasses.is_dataclass(config)
+
+
+def test_the_mixed_config_mixes_depths_and_every_kind():
+  """`configs/ada_xland9_mixed.py` is what its doc says: depths 0-2 per
+  task, goals that need an object carried next to another among them, in
+  its held-out split too, and trials of 32 steps."""
+  from configs import ada_xland9_mixed  # pylint: disable=g-import-not-at-top
+  from games import xland  # pylint: disable=g-import-not-at-top
+  config = ada_xland9_mixed.get_config()
+  assert (config.trials.num_trials, config.trials.steps_per_trial,
+          config.trials.same_world) == (4, 32, False)
+  for split in ("train", "test"):
+    ts = xland.generate(config.tasks.generator, 2000, config.tasks.seed,
+                        split=split)
+    depths = ts.num_rules.astype(int) - 1  # one distractor rule
+    assert set(depths) == {0, 1, 2}
+    assert {4, 7, 8, 9, 10} <= set(ts.goals[:, 0].tolist())  # tile_near
+    assert {3, 4, 5, 6, 7} <= set(ts.rules[..., 0].ravel().tolist())

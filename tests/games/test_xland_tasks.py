@@ -180,6 +180,42 @@ def test_a_mixed_number_of_distractor_objects():
   assert np.all((fixed.init_tiles[..., 0] > 0).sum(1) == 4)
 
 
+def test_a_mixed_depth():
+  """With `min_depth` each task's chain has its own length, drawn
+  uniformly: solvable in exactly that many firings (the independent search),
+  padding rows after the rules, and train and test still disjoint in
+  structure."""
+  config = xland.TaskConfig(depth=3, min_depth=0, num_distractor_rules=2,
+                            num_distractor_objects=2, layout="R1-11x11",
+                            test_fraction=0.3)
+  structures = {}
+  for split in ("train", "test"):
+    ts = xland.generate(config, 2000, seed=4, split=split)
+    assert ts.rules.shape == (2000, 5, 7)
+    xland.check_encodings(ts.goals, ts.rules, ts.init_tiles, ts.num_rules)
+    present = ts.rules[..., 0] > 0
+    # Padding rows (id 0, all zero) only after the task's rules.
+    assert np.all(present[:, :-1] | ~present[:, 1:])
+    assert np.all(ts.rules[~present] == 0)
+    depths = ts.num_rules.astype(int) - 2
+    assert set(depths) == {0, 1, 2, 3}
+    found = set()
+    for i in range(400):
+      found.add(_check_task(ts.goals[i], ts.rules[i], ts.init_tiles[i],
+                            depths[i]))
+    structures[split] = found
+  assert not structures["train"] & structures["test"]
+  every = xland.generate(config, 8000, seed=5)
+  share = np.bincount(every.num_rules.astype(int) - 2, minlength=4) / 8000
+  assert np.all(np.abs(share - 0.25) < 0.03), share
+  # min_depth == depth: every chain at full depth.
+  fixed = xland.generate(dataclasses.replace(config, min_depth=3), 300,
+                         seed=5)
+  np.testing.assert_array_equal(fixed.num_rules, 5)
+  for i in range(100):
+    _check_task(fixed.goals[i], fixed.rules[i], fixed.init_tiles[i], 3)
+
+
 def test_no_duplicates_and_canonical_form():
   config = xland.TaskConfig(depth=1, goal_ids=(4,), rule_ids=(3,),
                             tiles=(3, 4), colors=(1, 2, 3))
@@ -295,6 +331,9 @@ def test_layouts_and_env_ids():
      r"min_distractor_objects must be None or an integer in \[0, "
      r"num_distractor_objects=2\], got 3"),
     ({"min_distractor_objects": -1}, "min_distractor_objects"),
+    ({"depth": 2, "min_depth": 3},
+     r"min_depth must be None or an integer in \[0, depth=2\], got 3"),
+    ({"min_depth": -1}, "min_depth must be"),
     ({"test_fraction": 1.0}, "test_fraction"),
     ({"depth": 10, "tiles": (3,), "colors": (1, 2, 3)}, "distinct objects"),
     ({"depth": 10, "num_distractor_objects": 37}, "do not fit layout R1-9x9"),

@@ -51,8 +51,11 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
 
 def test_resumed_run_with_ada_noop_filter_equals_uninterrupted_run(tmp_path):
   # The queue, its draws and the markers of episodes under way resume too.
+  # The GRU (the test above resumes the transformer's memory): half the
+  # compile time.
   cfg = _cfg("curriculum.kind=noop_filter", "agent.batch_size=32",
-             "run.log_every=4", "run.checkpoint_every=4")
+             "run.log_every=4", "run.checkpoint_every=4",
+             "agent.network.memory=gru")
   ra = _resume_matches(cfg, tmp_path, 12, 16, (
       "curriculum/queued", "curriculum/under_way", "trained_fraction"))
   # Tasks were queued around the stop, and trained on after it.

@@ -139,10 +139,8 @@ def _tasks(args: argparse.Namespace) -> int:
   task_set = xland.generate(config, args.num, args.seed, split=args.split)
   seconds = time.perf_counter() - start
   task_sets.save_task_set(task_set, out)
-  depth = (str(args.depth) if args.min_depth in (None, args.depth) else
-           f"{args.min_depth}-{args.depth}")
   print(f"wrote {task_set.num_tasks} tasks ({args.split} split, depth "
-        f"{depth}, {args.distractor_rules} distractor rules, "
+        f"{config.depths}, {args.distractor_rules} distractor rules, "
         f"{_objects(args)} distractor objects, layout "
         f"{args.layout}) to {out}; generated in {seconds:.2f} s "
         f"({task_set.num_tasks / max(seconds, 1e-9):,.0f} tasks/s)",

@@ -154,6 +154,13 @@ class TaskConfig:
           "depth or distractor objects, or take a larger layout")
 
   @property
+  def depths(self) -> str:
+    """The chain depth as a label: "2", or "0-2" with `min_depth`."""
+    if self.min_depth is None or self.min_depth == self.depth:
+      return str(self.depth)
+    return f"{self.min_depth}-{self.depth}"
+
+  @property
   def num_kinds(self) -> int:
     return len(self.tiles) * len(self.colors)
 
@@ -238,7 +245,7 @@ def generate(config: TaskConfig, num: int, seed: int,
       if not parts and len(part[0]) == 0:
         raise ValueError(
             f"no task structure of these goal and rule kinds at depth "
-            f"{_depths(config)} falls in the {split} split (test_fraction "
+            f"{config.depths} falls in the {split} split (test_fraction "
             f"{config.test_fraction}); allow more kinds or change the depth")
       parts.append(part)
       keys.append(canonical.canonical_keys(*part))
@@ -262,12 +269,6 @@ def generate(config: TaskConfig, num: int, seed: int,
                  num_rules=(rules[..., 0] > 0).sum(1).astype(np.uint8),
                  layout=config.layout, split=split, config=config,
                  seed=int(seed))
-
-
-def _depths(config: TaskConfig) -> str:
-  if config.min_depth is None or config.min_depth == config.depth:
-    return str(config.depth)
-  return f"{config.min_depth}-{config.depth}"
 
 
 def _draw(config: TaskConfig, rng: np.random.Generator, split: Split
@@ -315,8 +316,7 @@ def _draw(config: TaskConfig, rng: np.random.Generator, split: Split
     target[:, k] = first + np.where(arity == 2, pick[:, k], 0)
     first = np.full(b, 2 + 2 * k)
   expanded = np.zeros((b, base_o), bool)
-  for k in range(d):
-    expanded[rows[live[:, k]], target[live[:, k], k]] = True
+  expanded[rows[:, None], target] = live  # links target distinct levels
   leaves = used & ~expanded
 
   rule_type = np.zeros((b, config.num_rules), np.int64)

@@ -223,7 +223,7 @@ def train(config: Any,
     raise ValueError(f"{str(run_dir)!r} already holds a run; resume it with "
                      "--resume or choose another --out")
   checkpointer = Checkpointer(run_dir, max_to_keep=run_cfg.keep_checkpoints)
-  fresh = agent.init(jax.random.key(run_cfg.seed))
+  fresh = runs.fresh_state(agent, run_cfg.seed)
   meta_saved: dict[str, Any] = {}
   if resume and checkpointer.latest_step() is None:
     # Stopped before its first checkpoint (e.g. during the warm start).

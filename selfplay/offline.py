@@ -89,7 +89,7 @@ def train(config: Any, run_dir: str | os.PathLike[str], *,
     raise ValueError(f"{str(run_dir)!r} already holds a run; resume it with "
                      "--resume or choose another --out")
   checkpointer = Checkpointer(run_dir, max_to_keep=run_cfg.keep_checkpoints)
-  state = agent.init(jax.random.key(run_cfg.seed))
+  state = runs.fresh_state(agent, run_cfg.seed)
   if resume:
     state, _ = checkpointer.restore(state)
   elif run_cfg.init_from:

@@ -243,7 +243,7 @@ def train(config: Any,
     raise ValueError(f"{str(run_dir)!r} already holds a run; resume it with "
                      "--resume or choose another --out")
   checkpointer = Checkpointer(run_dir, max_to_keep=run_cfg.keep_checkpoints)
-  state = agent.init(jax.random.key(run_cfg.seed))
+  state = runs.fresh_state(agent, run_cfg.seed)
   counters = {"env_steps": 0, "episodes": 0}
   meta: dict[str, Any] = {}
   if resume:

@@ -17,6 +17,7 @@ with every checkpoint, so a resumed run goes on with the same episodes.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -39,9 +40,11 @@ class RolloutCarry(NamedTuple):
   curriculum: curriculum.CurriculumState
 
 
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 4))
 def init_carry(env: Any, agent: Any, cfg: CurriculumConfig,
                key: jax.Array, batch_size: int) -> RolloutCarry:
-  """B environments at the start of episodes of tasks the curriculum picks."""
+  """B environments at the start of episodes of tasks the curriculum picks
+  (compiled as one program: run eagerly, each operation compiles alone)."""
   sample_key, env_key = jax.random.split(key)
   state = curriculum.init(cfg, env.num_tasks)
   state, task, _, train = curriculum.sample(cfg, state, sample_key,

@@ -120,6 +120,12 @@ def restore_state(checkpointer: Checkpointer, like: TrainState,
   return checkpointer.restore(like, step)
 
 
+def fresh_state(agent: Any, seed: int) -> TrainState:
+  """`agent.init` under `jit`: one compilation of the whole initialisation
+  instead of one per operation run eagerly."""
+  return jax.jit(agent.init)(jax.random.key(seed))
+
+
 def read_run(run_dir: str | os.PathLike[str],
              step: int | None = None) -> Run:
   """Loads a run directory's (or bundled agent's) config and checkpoint.
@@ -138,7 +144,7 @@ def read_run(run_dir: str | os.PathLike[str],
   with quiet_orbax():
     checkpointer = Checkpointer(run_dir, read_only=True)
     try:
-      state, meta = restore_state(checkpointer, agent.init(jax.random.key(0)),
+      state, meta = restore_state(checkpointer, fresh_state(agent, 0),
                                   step)
     finally:
       checkpointer.close()

@@ -14,7 +14,7 @@ import pytest
 
 from agents.ada import actor, losses, networks
 from agents.ada.config import AdaConfig, NetworkConfig
-from agents.core import make_mesh, make_update
+from agents.core import make_mesh, make_update, runs
 from agents.core.learner import init_train_state
 from games.xland import trials
 
@@ -57,7 +57,7 @@ def _step_through(net, params, obs, reset, memory):
 @pytest.mark.parametrize("memory", ["transformer", "gru"])
 def test_unroll_equals_steps_with_resets_and_a_wrapped_ring(memory):
   net = networks.make_networks(NetworkConfig(memory=memory, **SMALL), TRIALS)
-  params = net.init(jax.random.key(0))
+  params = jax.jit(net.init)(jax.random.key(0))
   batch = 3
   # 7 steps into a 3-step ring first, so entries have been overwritten.
   warm = _observations(jax.random.key(1), 7, batch)
@@ -77,7 +77,7 @@ def test_unroll_equals_steps_with_resets_and_a_wrapped_ring(memory):
 @pytest.mark.parametrize("memory", ["transformer", "gru"])
 def test_reset_clears_the_memory_and_memory_matters_otherwise(memory):
   net = networks.make_networks(NetworkConfig(memory=memory, **SMALL), TRIALS)
-  params = net.init(jax.random.key(0))
+  params = jax.jit(net.init)(jax.random.key(0))
   obs = _observations(jax.random.key(3), 4, 2)
   # Two different pasts, then the same step.
   pasts = [_observations(jax.random.key(k), 4, 2) for k in (4, 5)]
@@ -94,7 +94,8 @@ def test_reset_clears_the_memory_and_memory_matters_otherwise(memory):
 
 def test_refresh_recomputes_the_cache_under_new_parameters():
   net = networks.make_networks(NetworkConfig(**SMALL), TRIALS)
-  old, new = net.init(jax.random.key(0)), net.init(jax.random.key(9))
+  init = jax.jit(net.init)
+  old, new = init(jax.random.key(0)), init(jax.random.key(9))
   obs = _observations(jax.random.key(1), 5, 2)
   _, _, memory = _step_through(net, old, obs, jnp.zeros((5, 2), bool),
                                net.initial_memory(2))
@@ -113,7 +114,8 @@ def test_a_policy_of_new_parameters_reuses_the_compiled_episodes():
   # Evaluation during training plays a new policy every time: its program
   # is keyed by the network, not the parameters.
   net = networks.make_networks(NetworkConfig(memory="gru", **SMALL), TRIALS)
-  old, new = net.init(jax.random.key(0)), net.init(jax.random.key(9))
+  init = jax.jit(net.init)
+  old, new = init(jax.random.key(0)), init(jax.random.key(9))
   a, b = actor.memory_policy(net, old), actor.memory_policy(net, new)
   assert a.params is old and b.params is new
   assert a._replace(params=None) == b._replace(params=None)
@@ -202,7 +204,7 @@ def test_agent_loss_is_finite_and_masked_steps_do_not_count():
   from agents.core.types import Segment  # pylint: disable=g-import-not-at-top
   config = ada_smoke.get_config()
   agent = make_agent(config)
-  state = agent.init(jax.random.key(0))
+  state = runs.fresh_state(agent, 0)
   b, t = 2, 5
   obs = jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1),
                      _observations(jax.random.key(1), t, b))

@@ -9,6 +9,7 @@ import pytest
 
 import games
 from agents.core import init_train_state, make_mesh, make_update, replicate
+from agents.core import runs
 from agents.rnad import NetworkConfig, RNaDConfig, make_rnad
 from selfplay.rollout import rollout
 
@@ -126,7 +127,7 @@ def test_anakin_rnad_update_sharded_equals_single_device_and_is_deterministic():
   for n in (1, 8, 8):
     mesh = make_mesh(n)
     agent, update = _rnad_update(mesh, steps_per_call=2)
-    state = replicate(agent.init(jax.random.key(3)), mesh)
+    state = replicate(runs.fresh_state(agent, 3), mesh)
     state, metrics = update(state)
     results.append((state, metrics["loss"]))
   chex.assert_trees_all_close(results[0][0].params, results[1][0].params,

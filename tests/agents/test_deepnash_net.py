@@ -20,7 +20,7 @@ def setup(request):
   config = NetworkConfig(kind="deepnash", channels=8, num_blocks=1,
                          value_hidden=16, stem_kernel=request.param)
   nets = make_networks(game.observation_shape, game.num_actions, config)
-  params = nets.init(jax.random.key(0))
+  params = jax.jit(nets.init)(jax.random.key(0))
   # Random logits everywhere: re-draw every weight so no head is ~0.
   leaves, tree = jax.tree.flatten(params)
   keys = jax.random.split(jax.random.key(1), len(leaves))

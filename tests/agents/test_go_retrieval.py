@@ -72,7 +72,7 @@ def test_the_neighbour_reader_ignores_their_order(encoder):
       retrieval=RetrievalConfig(num_neighbours=5, next_moves=3,
                                 encoder=encoder, neighbour_dim=16))
   nets = networks.make_networks(9, config)
-  params = nets.init(jax.random.key(0))
+  params = jax.jit(nets.init)(jax.random.key(0))
   keys = jax.random.split(jax.random.key(1), 5)
   nb = networks.Neighbours(
       boards=jax.random.randint(keys[0], (2, 5, 81), -1, 2).astype(jnp.int8),

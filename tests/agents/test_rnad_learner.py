@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import games
+from agents.core import runs
 from agents.rnad import learner as rnad_learner
 from agents.rnad import networks as rnad_networks
 from agents.rnad.config import NetworkConfig, PolicyLossConfig, RNaDConfig
@@ -67,7 +68,7 @@ def test_apply_on_steps_matches_full_apply_on_used_steps():
 
 def _learner_step(config: RNaDConfig, game, steps: int):
   agent = rnad_learner.make_rnad(game, config)
-  state = agent.init(jax.random.key(0))
+  state = runs.fresh_state(agent, 0)
 
   @jax.jit
   def step(state):
@@ -93,7 +94,7 @@ def test_compute_fraction_learns_from_exactly_the_games_that_fit():
   base = RNaDConfig(batch_size=8, learning_rate=1e-3,
                     network=NetworkConfig(hidden_sizes=(16,)))
   agent = rnad_learner.make_rnad(game, base)
-  state = agent.init(jax.random.key(0))
+  state = runs.fresh_state(agent, 0)
   traj = rollout(game, agent.make_policy_fn(state), jax.random.key(3), 8,
                  game.max_episode_length)
   grad = jax.jit(jax.grad(lambda p, a, t: a.loss_fn(p, state, t, None)[0]),
@@ -121,7 +122,7 @@ def test_test_policy_is_a_polyak_average_of_the_online_parameters():
   config = RNaDConfig(batch_size=8, learning_rate=1e-2, test_policy_avg=rate,
                       network=NetworkConfig(hidden_sizes=(8,)))
   agent = rnad_learner.make_rnad(game, config)
-  state = agent.init(jax.random.key(0))
+  state = runs.fresh_state(agent, 0)
   expected = state.params
   chex.assert_trees_all_equal(agent.test_params(state), expected)
   for i in range(3):
@@ -133,7 +134,7 @@ def test_test_policy_is_a_polyak_average_of_the_online_parameters():
   # the extras keep their earlier (checkpoint) layout.
   plain = rnad_learner.make_rnad(game, RNaDConfig(
       batch_size=8, network=NetworkConfig(hidden_sizes=(8,))))
-  plain_state = plain.init(jax.random.key(0))
+  plain_state = runs.fresh_state(plain, 0)
   assert plain.test_params(plain_state) is plain_state.params
   assert type(plain_state.extras) is rnad_learner.RNaDExtras
 

@@ -11,11 +11,11 @@ import subprocess
 import sys
 import time
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from agents.core import runs
 from agents.core.checkpoint import CONFIG_FILE, Checkpointer, write_json_atomic
 from arena import cli
 from eval import players
@@ -35,7 +35,7 @@ def kuhn_run(tmp_path_factory):
   config = config_lib.load("kuhn_rnad", ["agent.network.hidden_sizes=(4,)"])
   _, agent = anakin.build(config)
   checkpointer = Checkpointer(run_dir)
-  checkpointer.save(agent.init(jax.random.key(0)))
+  checkpointer.save(runs.fresh_state(agent, 0))
   checkpointer.close()
   write_json_atomic(run_dir / CONFIG_FILE, config_lib.to_json(config))
   return run_dir
@@ -114,7 +114,7 @@ def test_run_players_are_pinned_so_a_newer_checkpoint_replays(tmp_path,
   config = config_lib.from_json(json.loads((run_dir / CONFIG_FILE).read_text()))
   _, agent = anakin.build(config)
   checkpointer = Checkpointer(run_dir)
-  checkpointer.save(agent.init(jax.random.key(1))._replace(step=jnp.int32(5)))
+  checkpointer.save(runs.fresh_state(agent, 1)._replace(step=jnp.int32(5)))
   checkpointer.close()
   newer = tournament_spec.load_spec(_spec(tmp_path, run_dir, 2))
   assert {p.name: p.spec for p in newer.players}["net"] == f"{run_dir}@5"

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from rich.table import Table
 
+from agents.core import runs
 from eval.xland import behaviour
 from games.xland import play as xland_play
 from games.xland import trials
@@ -137,7 +138,7 @@ def test_an_ada_network_plays_the_episodes_of_arena_eval_trials():
       agent=dataclasses.replace(config.agent, network=dataclasses.replace(
           config.agent.network, memory="gru")))
   agent = make_agent(config)
-  policy = agent.memory_policy(agent.init(jax.random.key(0)).params)
+  policy = agent.memory_policy(runs.fresh_state(agent, 0).params)
   tasks = trials.tasks_of(_ball_tasks([RED] * 4 + [GREEN] * 4),
                           config.trials)
   kwargs = dict(episodes=2, batch_size=16)

@@ -16,7 +16,6 @@ import pytest
 import games
 from games.stratego import config
 from games.stratego import env
-from games.stratego import spiel
 
 
 def test_chance_nodes_place_each_piece_uniformly_on_empty_home_squares():

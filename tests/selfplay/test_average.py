@@ -10,7 +10,7 @@ import pytest
 
 from agents import rnad
 from agents.rnad import learner as rnad_learner
-from agents.core import Checkpointer, write_json_atomic
+from agents.core import Checkpointer, runs, write_json_atomic
 from agents.core.checkpoint import CONFIG_FILE
 from arena import cli
 from eval import players
@@ -32,7 +32,7 @@ def _make_run(run_dir, *overrides, shift=0.0, steps=(10, 20, 30)):
   states = {}
   checkpointer = Checkpointer(run_dir)
   for i, step in enumerate(steps):
-    state = agent.init(jax.random.key(i))._replace(step=jnp.int32(step))
+    state = runs.fresh_state(agent, i)._replace(step=jnp.int32(step))
     state = state._replace(params=jax.tree.map(lambda x: x + shift,
                                                state.params))
     if isinstance(state.extras, rnad_learner.RNaDAveragedExtras):

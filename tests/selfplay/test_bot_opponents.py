@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import games
+from agents.core import runs
 from agents.rnad import learner as rnad_learner
 from agents.rnad.config import NetworkConfig, RNaDConfig
 from selfplay import anakin
@@ -52,7 +53,7 @@ def test_bot_takes_exactly_its_seat_and_its_moves_are_marked():
 def _agent_and_state():
   agent = rnad_learner.make_rnad(_LEDUC, RNaDConfig(
       batch_size=8, network=NetworkConfig(hidden_sizes=(16,))))
-  state = agent.init(jax.random.key(0))
+  state = runs.fresh_state(agent, 0)
   # Let the target and regularisation networks differ from the online one.
   state = state._replace(params=jax.tree.map(
       lambda x: x + 0.3 * jax.random.normal(jax.random.key(1), x.shape),

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from agents.core import runs
 from agents.rnad import actor as rnad_actor
 from selfplay import anakin
 from selfplay import config as config_lib
@@ -20,20 +21,22 @@ def _setup():
   config = dataclasses.replace(config, evaluation=dataclasses.replace(
       config.evaluation, opponents=("random",)))
   game, agent = anakin.build(config)
-  params = agent.test_params(agent.init(jax.random.key(3)))
+  params = agent.test_params(runs.fresh_state(agent, 3))
   return config, game, agent, params
 
 
 def _position(game, plies: int = 30):
   """The state after `plies` uniformly random moves (past deployment)."""
-  state = game.init(jax.random.key(0))
-  key = jax.random.key(1)
-  for _ in range(plies):
+  def play(carry, _):
+    state, key = carry
     key, k = jax.random.split(key)
     legal = game.legal_action_mask(state)
-    state = game.step(state, jax.random.categorical(
-        k, jnp.where(legal, 0.0, -jnp.inf)))
-  return state
+    return (game.step(state, jax.random.categorical(
+        k, jnp.where(legal, 0.0, -jnp.inf))), key), None
+
+  state = game.init(jax.random.key(0))
+  return jax.jit(lambda s, k: jax.lax.scan(play, (s, k), length=plies)[0][0])(
+      state, jax.random.key(1))
 
 
 def test_greedy_plays_a_most_likely_action_and_draws_among_ties():
@@ -43,9 +46,9 @@ def test_greedy_plays_a_most_likely_action_and_draws_among_ties():
   legal = game.legal_action_mask(state)
   assert int(legal.sum()) > 2
   finetune = config.agent.finetune
-  probs = np.asarray(rnad_actor.policy_probs(
-      agent.networks, params, obs[None], legal[None], finetune,
-      finetune.at_test_time)[0])
+  probs = np.asarray(jax.jit(lambda p, o, m: rnad_actor.policy_probs(
+      agent.networks, p, o, m, finetune, finetune.at_test_time))(
+          params, obs[None], legal[None])[0])
   keys = jax.random.split(jax.random.key(5), 64)
   greedy = jax.jit(jax.vmap(evaluation.agent_policy(
       agent.policy_probs, params, greedy=True), (None, None, 0)))
@@ -57,8 +60,8 @@ def test_greedy_plays_a_most_likely_action_and_draws_among_ties():
   # A flat policy (all parameters zero) ties every legal action: greedy
   # play then draws among all of them, never an illegal one.
   flat = jax.tree.map(jnp.zeros_like, params)
-  greedy_flat = jax.vmap(evaluation.agent_policy(
-      agent.policy_probs, flat, greedy=True), (None, None, 0))
+  greedy_flat = jax.jit(jax.vmap(evaluation.agent_policy(
+      agent.policy_probs, flat, greedy=True), (None, None, 0)))
   drawn = set(np.asarray(greedy_flat(obs, legal, keys)).tolist())
   assert len(drawn) > 2 and drawn <= set(np.flatnonzero(np.asarray(legal)))
 

@@ -7,6 +7,7 @@ import jax
 import numpy as np
 import pytest
 
+from agents.core import runs
 from selfplay import anakin
 from selfplay import config as config_lib
 from selfplay import logging as log_lib
@@ -93,7 +94,7 @@ def _rollout(cfg):
                                    jax.random.key(0), agent.batch_size)
   batch_fn = jax.jit(trial_rollout.make_batch_fn(game, agent,
                                                  cfg.curriculum))
-  return agent, agent.init(jax.random.key(1)), carry, batch_fn
+  return agent, runs.fresh_state(agent, 1), carry, batch_fn
 
 
 def test_rollout_records_each_ended_episode_once():

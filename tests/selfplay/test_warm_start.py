@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from agents.core import Checkpointer, make_mesh
+from agents.core import Checkpointer, make_mesh, runs
 from agents.rnad.imitation import imitation_loss
 from agents.rnad.networks import NetOutput
 from games.stratego.bots import heuristic as stratego_heuristic
@@ -95,7 +95,7 @@ def test_warm_start_learns_the_bot_and_seeds_every_policy(labelled_games):
   _, play = labelled_games
   config = _smoke(steps=1000, learning_rate=3e-3, log_every=1)
   game, agent = anakin.build(config)
-  fresh = agent.init(jax.random.key(0))
+  fresh = runs.fresh_state(agent, 0)
   held_out = jax.tree.map(  # 16 games
       lambda a, b: jnp.concatenate([a, b], 1),
       play(jax.random.key(98), 0.3), play(jax.random.key(99), 0.3))
@@ -123,7 +123,7 @@ def test_warm_start_learns_the_bot_and_seeds_every_policy(labelled_games):
 def test_warm_start_sharded_over_devices_equals_one_device(tmp_path):
   config = _smoke(steps=3)
   game, agent = anakin.build(config)
-  fresh = agent.init(jax.random.key(0))
+  fresh = runs.fresh_state(agent, 0)
   clones = [warm_start.warm_start(game, agent, fresh, config.warm_start,
                                   mesh=make_mesh(n))
             for n in (1, 4)]
@@ -175,10 +175,10 @@ def test_run_checkpoints_the_clone_and_redoes_a_cut_warm_start(
   checkpointer = Checkpointer(run_dir, read_only=True)
   try:
     assert 0 in checkpointer.all_steps()
-    state, _ = checkpointer.restore(agent.init(jax.random.key(0)), step=0)
+    state, _ = checkpointer.restore(runs.fresh_state(agent, 0), step=0)
   finally:
     checkpointer.close()
-  fresh = agent.init(jax.random.key(config.run.seed))
+  fresh = runs.fresh_state(agent, config.run.seed)
   moved = jax.tree.leaves(jax.tree.map(
       lambda a, b: np.abs(np.asarray(a) - np.asarray(b)).max(),
       state.params, fresh.params))

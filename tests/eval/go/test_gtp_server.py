@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from arena import cli, gtp
-from eval.go import gtp_record, gtp_server
+from eval.go import gtp_record
 from eval.go.gtp_clock import move_budget
 from eval.go.gtp_server import GTPServer
 from eval.go.players import RESIGN, GoPlayer, RandomPlayer

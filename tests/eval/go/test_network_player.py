@@ -61,7 +61,7 @@ def search5():
       channels=4, blocks=0, embedding_dim=4, head_hidden=4, value_hidden=4))
   nets = networks.make_networks(5, config)
   search = actor.make_search(game, nets, 32, max_considered_actions=26)
-  return game, nets.init(jax.random.key(0)), search
+  return game, jax.jit(nets.init)(jax.random.key(0)), search
 
 
 @pytest.mark.parametrize("black_ahead", [True, False])

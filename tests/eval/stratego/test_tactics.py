@@ -103,7 +103,7 @@ def test_play_accounts_for_every_decision():
   cfg = config_lib.load("stratego_small_rnad", [
       "agent.network.channels=4"])
   game, agent = anakin.build(cfg)
-  run = runs.Run(cfg, game, agent, agent.init(jax.random.key(0)), None, {})
+  run = runs.Run(cfg, game, agent, runs.fresh_state(agent, 0), None, {})
   sums = tactics.play(run, num_games=4, opponent="random", seed=0)
   n = sums["decisions"]
   assert n > 0

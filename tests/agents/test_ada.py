@@ -4,6 +4,7 @@ PPO loss against hand-computed values, configs, and the shared learner's
 epochs and carried batch source."""
 
 import dataclasses
+import functools
 
 import chex
 import jax
@@ -44,11 +45,18 @@ def _batch_major(tree):
   return jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), tree)
 
 
+@functools.lru_cache(maxsize=None)
+def _jit(fn):
+  """`jax.jit(fn)`, one per network function: compiled once per test."""
+  return jax.jit(fn)
+
+
 def _step_through(net, params, obs, reset, memory):
   logits, values = [], []
+  step = _jit(net.step)
   for t in range(reset.shape[0]):
-    l, v, memory = net.step(params, jax.tree.map(lambda x, t=t: x[t], obs),
-                            reset[t], memory)
+    l, v, memory = step(params, jax.tree.map(lambda x, t=t: x[t], obs),
+                        reset[t], memory)
     logits.append(l)
     values.append(v)
   return jnp.stack(logits), jnp.stack(values), memory
@@ -66,8 +74,8 @@ def test_unroll_equals_steps_with_resets_and_a_wrapped_ring(memory):
                                 net.initial_memory(batch))
   obs = _observations(jax.random.key(2), 6, batch)
   reset = jnp.zeros((6, batch), bool).at[2, 0].set(True).at[5, 2].set(True)
-  logits, values = _batch_major(net.unroll(params, _batch_major(obs),
-                                           _batch_major(reset), memory0))
+  logits, values = _batch_major(_jit(net.unroll)(
+      params, _batch_major(obs), _batch_major(reset), memory0))
   step_logits, step_values, _ = _step_through(net, params, obs, reset,
                                               memory0)
   np.testing.assert_allclose(logits, step_logits, atol=1e-5)
@@ -84,9 +92,10 @@ def test_reset_clears_the_memory_and_memory_matters_otherwise(memory):
   mems = [_step_through(net, params, p, jnp.zeros((4, 2), bool),
                         net.initial_memory(2))[2] for p in pasts]
   now = jax.tree.map(lambda x: x[0], obs)
-  kept = [net.step(params, now, jnp.zeros(2, bool), m)[0] for m in mems]
-  cleared = [net.step(params, now, jnp.ones(2, bool), m)[0] for m in mems]
-  fresh = net.step(params, now, jnp.ones(2, bool), net.initial_memory(2))[0]
+  kept = [_jit(net.step)(params, now, jnp.zeros(2, bool), m)[0] for m in mems]
+  cleared = [_jit(net.step)(params, now, jnp.ones(2, bool), m)[0] for m in mems]
+  fresh = _jit(net.step)(params, now, jnp.ones(2, bool),
+                         net.initial_memory(2))[0]
   assert np.abs(np.asarray(kept[0] - kept[1])).max() > 1e-4
   np.testing.assert_allclose(cleared[0], cleared[1], atol=1e-6)
   np.testing.assert_allclose(cleared[0], fresh, atol=1e-6)
@@ -101,11 +110,11 @@ def test_refresh_recomputes_the_cache_under_new_parameters():
                                net.initial_memory(2))
   nxt = _observations(jax.random.key(2), 2, 2)
   no_reset = jnp.zeros((2, 2), bool)
-  want = _batch_major(net.unroll(new, _batch_major(nxt), no_reset,
-                                 memory)[0])  # projects the states
+  want = _batch_major(_jit(net.unroll)(new, _batch_major(nxt), no_reset,
+                                      memory)[0])  # projects the states
   stale, _, _ = _step_through(net, new, nxt, no_reset, memory)
   fresh, _, _ = _step_through(net, new, nxt, no_reset,
-                              net.refresh(new, memory))
+                              _jit(net.refresh)(new, memory))
   np.testing.assert_allclose(fresh, want, atol=1e-5)
   assert np.abs(np.asarray(stale - want)).max() > 1e-4  # the cache matters
 
@@ -214,17 +223,16 @@ def test_agent_loss_is_finite_and_masked_steps_do_not_count():
       value=jnp.zeros((b, t)), reward=jnp.ones((b, t)),
       done=jnp.zeros((b, t), bool), mask=jnp.ones((b, t), bool),
       memory=agent.initial_memory(b), bootstrap=jnp.zeros(b))
-  loss, metrics = agent.loss_fn(state.params, state,
-                                agent.make_batch(segment), jax.random.key(0))
+  loss_of = jax.jit(lambda segment: agent.loss_fn(
+      state.params, state, agent.make_batch(segment), jax.random.key(0)))
+  loss, metrics = loss_of(segment)
   assert np.isfinite(float(loss)) and float(metrics["trained_fraction"]) == 1
   # Changing a masked-out environment's data leaves the loss unchanged.
   masked = segment._replace(mask=segment.mask.at[1].set(False))
   poked = masked._replace(reward=masked.reward.at[1].set(100.0),
                           action=masked.action.at[1].set(3))
-  a, _ = agent.loss_fn(state.params, state, agent.make_batch(masked),
-                       jax.random.key(0))
-  b_, _ = agent.loss_fn(state.params, state, agent.make_batch(poked),
-                        jax.random.key(0))
+  a, _ = loss_of(masked)
+  b_, _ = loss_of(poked)
   chex.assert_trees_all_close(a, b_, atol=1e-6)
   assert dataclasses.is_dataclass(config)
 

@@ -5,14 +5,16 @@ Keys are clustered synthetic vectors (Gaussian blobs, each spread in its
 own 16-dimensional subspace, or isotropically with `--intrinsic-dim 0`;
 `--spread 2` makes the blobs overlap, a harder case), made batch by batch so
 10M need not fit in memory, or real keys from a .npy file (memory-mapped;
-its last `--num-queries` rows are held out as queries). Every entry carries a
-Go-like payload (board int8 [81], next moves int16 [8], outcome int8, game
+its last `--num-queries` rows are held out as queries; `benchmarks/go_keys.py`
+writes a Go store's, with `--groups-npy` giving each entry's game). Every
+entry carries a Go-like payload (board int8 [81], next moves int16 [8], outcome int8, game
 id int32, move number int16, group int64: 112 bytes). Search is timed on one
 thread (`faiss.omp_set_num_threads(1)`; ScaNN's non-parallel path) over the
 held-out queries in one batch after a warm-up (best of 5 passes), swept
 over efSearch (HNSW), nprobe (IVF-PQ) and leaves_to_search (ScaNN), with
-and without group exclusion (each query excluding the game of its exact
-nearest neighbour, as a position from a stored game would). Builds use
+and without group exclusion (each query excluding its own game with
+`--groups-npy`, else the game of its exact nearest neighbour, as a position
+from a stored game would). Builds use
 every core this process may use.
 
   python benchmarks/ann_index.py                          # 1M x 64
@@ -103,11 +105,13 @@ def _synthetic_batches(num: int, dim: int, num_clusters: int,
     yield (centres[labels] + offsets).astype(np.float32)
 
 
-def _payload(start: int, size: int) -> dict[str, np.ndarray]:
+def _payload(start: int, size: int, groups: np.ndarray | None = None
+             ) -> dict[str, np.ndarray]:
   i = np.arange(start, start + size)
   rng = np.random.default_rng(start)
   return {
-      "group": i // _GAME_LENGTH,
+      "group": (i // _GAME_LENGTH if groups is None else
+                np.asarray(groups[start:start + size], np.int64)),
       "board": rng.integers(-1, 2, (size, 81), dtype=np.int8),
       "next_moves": rng.integers(0, 82, (size, 8), dtype=np.int16),
       "outcome": rng.integers(-1, 2, size, dtype=np.int8),
@@ -136,13 +140,37 @@ def _recall(found: np.ndarray, true: np.ndarray) -> float:
   return float(hits.any(-1).sum() / max(1, (true >= 0).sum()))
 
 
+def _recall_ties(index: ann.Index, queries: np.ndarray, found: np.ndarray,
+                 true_dist: np.ndarray) -> float:
+  """Recall counting as found any neighbour no farther than the k-th exact
+  one: real keys repeat (the same position in many games), and among equal
+  keys which ids exact search returns is arbitrary."""
+  keys = np.asarray(index.keys[np.sort(np.unique(np.maximum(found, 0)))])
+  where = np.searchsorted(np.sort(np.unique(np.maximum(found, 0))),
+                          np.maximum(found, 0))
+  dist = ((keys[where] - queries[:, None, :]) ** 2).sum(-1)
+  kth = true_dist[:, -1:]
+  hits = (found >= 0) & (dist <= kth + 1e-5 * (1 + np.abs(kth)))
+  return float(np.minimum(hits.sum(1), (true_dist < np.inf).sum(1)).sum() /
+               max(1, (true_dist < np.inf).sum()))
+
+
 def run(args: argparse.Namespace) -> dict:
   workdir = pathlib.Path(tempfile.mkdtemp(prefix="ann_bench_",
                                           dir=args.workdir))
   build_threads = len(os.sched_getaffinity(0))
+  groups = query_groups = None
+  if args.groups_npy and not args.keys_npy:
+    raise SystemExit("--groups-npy goes with --keys-npy")
   if args.keys_npy:
     source = np.load(args.keys_npy, mmap_mode="r")
     num = len(source) - args.num_queries
+    if args.groups_npy:
+      groups = np.load(args.groups_npy, mmap_mode="r")
+      if len(groups) != len(source):
+        raise SystemExit(f"{args.groups_npy} has {len(groups)} rows, "
+                         f"{args.keys_npy} {len(source)}")
+      query_groups = np.asarray(groups[num:], np.int64)
     dim = source.shape[1]
     queries = np.ascontiguousarray(source[num:], np.float32)
     def batches():
@@ -167,16 +195,17 @@ def run(args: argparse.Namespace) -> dict:
       start = time.perf_counter()
       index = ann.build(
           workdir / name, batches(),
-          (_payload(s, min(args.batch, num - s))
+          (_payload(s, min(args.batch, num - s), groups)
            for s in range(0, num, args.batch)),
           configs[name], num_entries=num, progress=not args.no_progress)
       build_s = time.perf_counter() - start
       faiss.omp_set_num_threads(1)
       if true_ids is None:
         start = time.perf_counter()
-        _, true_ids = index.exact_search(queries, args.k)
+        true_dist, true_ids = index.exact_search(queries, args.k)
         exact_s = time.perf_counter() - start
-        exclude = np.asarray(index.payload["group"])[true_ids[:, 0]]
+        exclude = (np.asarray(index.payload["group"])[true_ids[:, 0]]
+                   if query_groups is None else query_groups)
       memory = index.memory()
       param, values = _SWEEPS[name]
       sweep = []
@@ -185,9 +214,11 @@ def run(args: argparse.Namespace) -> dict:
           index.set_search_params(**{param: value})
         qps, ids = _timed_search(index, queries, args.k, None)
         qps_excl, ids_excl = _timed_search(index, queries, args.k, exclude)
-        groups = np.asarray(index.payload["group"])[np.maximum(ids_excl, 0)]
-        assert not (groups == exclude[:, None]).any()
+        found = np.asarray(index.payload["group"])[np.maximum(ids_excl, 0)]
+        assert not (found == exclude[:, None]).any()
         sweep.append({param: value, "recall": round(_recall(ids, true_ids), 4),
+                      "recall_ties": round(_recall_ties(
+                          index, queries, ids, true_dist), 4),
                       "qps": round(qps), "qps_excluding": round(qps_excl)})
       results.append({
           "backend": name, "config": dataclasses.asdict(index.config),
@@ -195,7 +226,8 @@ def run(args: argparse.Namespace) -> dict:
           "payload_bytes": memory.payload, "keys_bytes": memory.keys,
           "sweep": sweep})
       print(f"{name}: built in {build_s:.1f} s; " + ", ".join(
-          f"{s[param]}: recall {s['recall']:.3f} at {s['qps']} q/s"
+          f"{s[param]}: recall {s['recall']:.3f} ({s['recall_ties']:.3f} "
+          f"with ties) at {s['qps']} q/s"
           for s in sweep), file=sys.stderr, flush=True)
       del index
       shutil.rmtree(workdir / name)
@@ -205,6 +237,7 @@ def run(args: argparse.Namespace) -> dict:
       "benchmark": "ann_index", "device": common.device_name(),
       "faiss": faiss.__version__, "scann": _scann_version(),
       "num_entries": num, "dim": dim, "num_queries": len(queries), "k": args.k,
+      "groups": args.groups_npy,
       "keys": args.keys_npy or (
           f"synthetic, {args.num_clusters} clusters, spread {args.spread}, " +
           (f"intrinsic dim {args.intrinsic_dim}" if args.intrinsic_dim else
@@ -227,17 +260,19 @@ def table(summary: dict) -> str:
             f"{summary['num_queries']} held-out queries, recall@{summary['k']} "
             f"vs exact, search on 1 thread; {summary['device']}"), "",
            ("| backend | build s | index MiB | payload MiB | setting | "
-            "recall | q/s | q/s excluding |"),
-           "|---|---|---|---|---|---|---|---|"]
+            "recall | recall, ties | q/s | q/s excluding |"),
+           "|---|---|---|---|---|---|---|---|---|"]
   for r in summary["results"]:
     for j, s in enumerate(r["sweep"]):
       param, value = next((p, v) for p, v in s.items()
-                          if p not in ("recall", "qps", "qps_excluding"))
+                          if p not in ("recall", "recall_ties", "qps",
+                                       "qps_excluding"))
       cells = ([r["backend"], str(r["build_s"]),
                 f"{r['index_bytes'] / 2**20:.0f}",
                 f"{r['payload_bytes'] / 2**20:.0f}"] if j == 0 else [""] * 4)
       cells += ["-" if value is None else f"{param}={value}",
-                f"{s['recall']:.3f}", f"{s['qps']:,}",
+                f"{s['recall']:.3f}", f"{s['recall_ties']:.3f}",
+                f"{s['qps']:,}",
                 f"{s['qps_excluding']:,}"]
       lines.append("| " + " | ".join(cells) + " |")
   return "\n".join(lines)
@@ -257,6 +292,8 @@ def main() -> None:
   parser.add_argument("--keys-npy", default=None,
                       help="[N, D] keys; the last --num-queries rows are "
                       "the queries")
+  parser.add_argument("--groups-npy", default=None,
+                      help="[N] int64: each row's game (with --keys-npy)")
   parser.add_argument("--backends", default="exact,hnsw,ivfpq,ivfpq-fs,scann")
   parser.add_argument("--batch", type=int, default=100_000)
   parser.add_argument("--seed", type=int, default=0)

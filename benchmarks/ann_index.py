@@ -7,15 +7,15 @@ own 16-dimensional subspace, or isotropically with `--intrinsic-dim 0`;
 10M need not fit in memory, or real keys from a .npy file (memory-mapped;
 its last `--num-queries` rows are held out as queries; `benchmarks/go_keys.py`
 writes a Go store's, with `--groups-npy` giving each entry's game). Every
-entry carries a Go-like payload (board int8 [81], next moves int16 [8], outcome int8, game
-id int32, move number int16, group int64: 112 bytes). Search is timed on one
+entry carries a Go-like payload (board int8 [81], next moves int16 [8],
+outcome int8, game id int32, move number int16, group int64: 112 bytes;
+the group from `--groups-npy` where given). Search is timed on one
 thread (`faiss.omp_set_num_threads(1)`; ScaNN's non-parallel path) over the
 held-out queries in one batch after a warm-up (best of 5 passes), swept
 over efSearch (HNSW), nprobe (IVF-PQ) and leaves_to_search (ScaNN), with
 and without group exclusion (each query excluding its own game with
 `--groups-npy`, else the game of its exact nearest neighbour, as a position
-from a stored game would). Builds use
-every core this process may use.
+from a stored game would). Builds use every core this process may use.
 
   python benchmarks/ann_index.py                          # 1M x 64
   python benchmarks/ann_index.py --num-entries 10000000   # needs ~24 GiB
@@ -145,10 +145,9 @@ def _recall_ties(index: ann.Index, queries: np.ndarray, found: np.ndarray,
   """Recall counting as found any neighbour no farther than the k-th exact
   one: real keys repeat (the same position in many games), and among equal
   keys which ids exact search returns is arbitrary."""
-  keys = np.asarray(index.keys[np.sort(np.unique(np.maximum(found, 0)))])
-  where = np.searchsorted(np.sort(np.unique(np.maximum(found, 0))),
-                          np.maximum(found, 0))
-  dist = ((keys[where] - queries[:, None, :]) ** 2).sum(-1)
+  ids, where = np.unique(np.maximum(found, 0), return_inverse=True)
+  keys = np.asarray(index.keys[ids])[where.reshape(found.shape)]
+  dist = ((keys - queries[:, None, :]) ** 2).sum(-1)
   kth = true_dist[:, -1:]
   hits = (found >= 0) & (dist <= kth + 1e-5 * (1 + np.abs(kth)))
   return float(np.minimum(hits.sum(1), (true_dist < np.inf).sum(1)).sum() /

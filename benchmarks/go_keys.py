@@ -29,18 +29,18 @@ import os
 import pathlib
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
 from agents.core.checkpoint import write_json_atomic
 
 
-def _layout(positions: str, num_queries: int, symmetries: int, seed: int
+def _layout(data: Any, num_queries: int, symmetries: int, seed: int
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-  """(rows [N], symmetry [N], groups [N]) of every entry, queries last."""
-  from agents.go_retrieval import data as data_lib  # pylint: disable=g-import-not-at-top
+  """(rows [N], symmetry [N], groups [N]) of every entry of a
+  `PositionData`, queries last."""
   from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
-  data = data_lib.PositionData(positions)
   test = data.rows["test"]
   if num_queries > len(test):
     raise SystemExit(f"{num_queries} queries asked for; the store's test "
@@ -110,17 +110,19 @@ def main(argv: list[str] | None = None) -> int:
             "num_queries": args.num_queries, "chunk": args.chunk,
             "seed": args.seed}
   meta_file = out / "keys.json"
-  rows, syms, groups = _layout(args.positions, args.num_queries,
-                               args.symmetries, args.seed)
+  from agents.go_retrieval import data as data_lib  # pylint: disable=g-import-not-at-top
+  from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
+  data = data_lib.PositionData(args.positions)
+  rows, syms, groups = _layout(data, args.num_queries, args.symmetries,
+                               args.seed)
   if meta_file.exists():
     saved = json.loads(meta_file.read_text())
     if {k: saved.get(k) for k in recipe} != recipe:
       raise SystemExit(f"{out} holds keys of another recipe ({saved}); "
                        "choose another --out")
   else:
-    from agents.go_retrieval import retrieval  # pylint: disable=g-import-not-at-top
     dim = retrieval.KeyNetwork(args.key).keys(
-        _one(args.positions)).shape[1]
+        data.batch(rows[:1], syms[:1])).shape[1]
     np.lib.format.open_memmap(out / "keys.npy", "w+", np.float32,
                               (len(rows), dim)).flush()
     np.save(out / "groups.npy", groups)
@@ -129,31 +131,22 @@ def main(argv: list[str] | None = None) -> int:
   start = time.monotonic()
   if args.workers == 1:
     _work(args, 0, rows, syms)
-    return _summary(args, recipe, rows, start)
-  ctx = multiprocessing.get_context("spawn")
-  procs = [ctx.Process(target=_work, args=(args, w, rows, syms))
-           for w in range(args.workers)]
-  for p in procs:
-    p.start()
-  for p in procs:
-    p.join()
-  if any(p.exitcode for p in procs):
-    print("a worker failed; rerun the same command to resume",
-          file=sys.stderr)
-    return 1
-  return _summary(args, recipe, rows, start)
-
-
-def _summary(args, recipe, rows, start) -> int:
+  else:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_work, args=(args, w, rows, syms))
+             for w in range(args.workers)]
+    for p in procs:
+      p.start()
+    for p in procs:
+      p.join()
+    if any(p.exitcode for p in procs):
+      print("a worker failed; rerun the same command to resume",
+            file=sys.stderr)
+      return 1
   print(json.dumps({**recipe, "entries": int(len(rows) - args.num_queries),
                     "queries": args.num_queries,
                     "seconds": round(time.monotonic() - start, 1)}))
   return 0
-
-
-def _one(positions: str) -> dict[str, np.ndarray]:
-  from agents.go_retrieval import data as data_lib  # pylint: disable=g-import-not-at-top
-  return data_lib.PositionData(positions).batch(np.zeros(1, np.int64))
 
 
 if __name__ == "__main__":

@@ -31,10 +31,10 @@ def test_keys_groups_and_queries_and_resume(go_keys, go_positions, tmp_path,
           "--no-progress"]
   assert go_keys.main(argv) == 0
   summary = json.loads(capsys.readouterr().out)
-  rows, syms, groups = go_keys._layout(str(go_positions), 20, 2, 0)  # pylint: disable=protected-access
+  data = data_lib.PositionData(go_positions)
+  rows, syms, groups = go_keys._layout(data, 20, 2, 0)  # pylint: disable=protected-access
   keys = np.load(out / "keys.npy")
   assert summary["entries"] == len(rows) - 20 == len(keys) - 20
-  data = data_lib.PositionData(go_positions)
   # Queries: test positions as played; none of them among the entries.
   assert (np.asarray(data.arrays["split"])[rows[-20:]] ==
           np.asarray(data.arrays["split"])[data.rows["test"][0]]).all()
